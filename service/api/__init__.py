@@ -1,0 +1,1 @@
+"""The HTTP API: routers under /api, dependencies, error handling and request limits."""

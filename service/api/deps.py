@@ -1,0 +1,30 @@
+"""Dependencies as ``Annotated`` aliases, so route signatures say what a route needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.config import Settings
+from service.coordination import Coordinator
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_coordinator(request: Request) -> Coordinator:
+    return request.app.state.coordinator
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CoordinatorDep = Annotated[Coordinator, Depends(get_coordinator)]

@@ -1,0 +1,88 @@
+"""The ``bgw`` command: ``bgw serve`` runs the API, ``bgw migrate`` brings the schema up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from service.config import Settings, get_settings
+from service.db import migrate
+
+T = TypeVar("T")
+
+app = typer.Typer(help="BGW: board-game shop watcher.", no_args_is_help=True)
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+
+
+@app.command()
+def serve(host: Host = "0.0.0.0", port: Port = 8000) -> None:  # noqa: S104 - a server's default
+    """Serve the API. The embedded SQLite database is created and migrated on first start."""
+    settings = _settings()
+    _prepare_database(settings)
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command("migrate")
+def migrate_command(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Apply database migrations (PostgreSQL or SQLite, from DATABASE_URL)."""
+    settings = _settings()
+    _run(lambda: migrate.upgrade(settings.database_url, revision), settings)
+    current = _run(lambda: migrate.current_revision(settings.database_url), settings)
+    typer.echo(f"database at revision {current or 'none'}")
+
+
+def _prepare_database(settings: Settings) -> None:
+    if settings.is_sqlite:
+        _run(lambda: migrate.upgrade(settings.database_url), settings)
+        return
+    current = _run(lambda: migrate.current_revision(settings.database_url), settings)
+    head = migrate.head_revision()
+    if current != head:
+        _fail(
+            f"the database is at revision {current or 'none'} and this BGW needs {head}: "
+            "run `bgw migrate`"
+        )
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc'])) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        _fail(f"invalid configuration: {problems}")
+
+
+def _run(action: Callable[[], T], settings: Settings) -> T:
+    try:
+        return action()
+    except (OSError, DBAPIError) as exc:
+        _fail(f"cannot reach the database ({_redacted(settings.database_url)}): {exc}")
+
+
+def _redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"bgw: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
