@@ -25,6 +25,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -37,6 +38,7 @@ from service.domain import (
     RuleLogic,
     sql_in,
 )
+from service.text import search_key
 
 # Deterministic constraint names, so migrations read the same on both backends.
 NAMING_CONVENTION = {
@@ -70,6 +72,14 @@ class Game(Timestamped, Base):
     publisher: Mapped[str | None] = mapped_column(String(200))
     tags: Mapped[list[str]] = mapped_column(JSONDoc, default=list)
     bgg_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    # Folded title and synonyms, kept by the ORM events below; searched by ``?q=``.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+
+@event.listens_for(Game, "before_insert")
+@event.listens_for(Game, "before_update")
+def _fold_game_names(_mapper: object, _connection: object, game: Game) -> None:
+    game.search_text = search_key(game.title, game.synonyms)
 
 
 class Store(Timestamped, Base):

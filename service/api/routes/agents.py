@@ -59,7 +59,12 @@ async def create_agent(body: AgentManifest, session: SessionDep) -> SourceAgent:
     return agent
 
 
-@router.get("/export", response_model=list[AgentManifest])
+@router.get(
+    "/export",
+    response_model=list[AgentManifest],
+    response_model_exclude={"__all__": {"config": {"secret_headers"}}},
+    response_model_exclude_none=True,
+)
 async def export_agents(session: SessionDep) -> list[dict[str, Any]]:
     """Every agent as a manifest, secrets left out (import keeps the stored ones)."""
     agents = (await session.scalars(select(SourceAgent).order_by(SourceAgent.id))).all()

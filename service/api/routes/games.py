@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.api.crud import apply_changes, changes_of, get_or_404
 from service.api.deps import SessionDep
@@ -14,6 +14,7 @@ from service.api.pagination import Limit, Offset, offset_page
 from service.db.models import Game
 from service.schemas.common import DEFAULT_PAGE_SIZE, MAX_ID, Page
 from service.schemas.games import GameCreate, GameRead, GameUpdate
+from service.text import fold
 
 router = APIRouter(prefix="/games", tags=["games"])
 
@@ -23,13 +24,15 @@ GameId = Annotated[int, Path(ge=1, le=MAX_ID)]
 @router.get("", response_model=Page[GameRead])
 async def list_games(
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=200, description="Title contains.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Title or a synonym contains (any case).")
+    ] = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
     offset: Offset = 0,
 ) -> dict[str, object]:
     stmt = select(Game).order_by(Game.id)
     if q:
-        stmt = stmt.where(func.lower(Game.title).contains(q.lower(), autoescape=True))
+        stmt = stmt.where(Game.search_text.contains(fold(q), autoescape=True))
     return await offset_page(session, stmt, limit=limit, offset=offset)
 
 

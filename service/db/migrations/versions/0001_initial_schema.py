@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 12:09:17.295279
+Create Date: 2026-11-24 12:15:27.628116
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("bgg_id", sa.Integer(), nullable=True),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("created_at", service.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", service.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_game")),
