@@ -1,0 +1,35 @@
+# The few commands a developer runs. `make run` and `make test` are the README's two commands.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format system-deps clean
+
+run: $(STAMP)  ## Serve BGW on :8000 with the embedded SQLite database
+	$(BIN)/bgw serve
+
+test: system-deps $(STAMP) lint  ## Lint, then the whole suite on SQLite and on PostgreSQL + Redis
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+system-deps:  ## Install (as root on Debian) or name the servers the tests start
+	scripts/install-system-deps.sh
+
+# The machine's pip (23.2) cannot resolve the OpenTelemetry packages: upgrade it in the venv first.
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "BGW needs Python 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
