@@ -5,32 +5,76 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from service import __version__
 from service.api.errors import install_error_handlers
 from service.api.limits import BodySizeLimit
-from service.api.routes import api_router
+from service.api.routes import routers
 from service.config import Settings, get_settings
-from service.coordination import create_coordinator
+from service.coordination import Coordinator, RedisCoordinator, create_coordinator
 from service.db.engine import create_engine, create_session_factory
-from telemetry import setup_telemetry
+from service.observability.gauges import GaugeRefresher
+from service.observability.health import build_monitor
+from service.quotas import DailyPages
+from telemetry import Role, setup_telemetry
+from telemetry.instruments import DATABASE_CONNECTIONS_ACTIVE, REDIS_CONNECTIONS_ACTIVE
+from telemetry.logging import configure_logging
+from telemetry.middleware import ApiMetricsMiddleware
+from telemetry.profiling import ProfilingMiddleware
+
+# The monitoring plumbing does not measure itself: scrapes and health polls would drown the
+# API's own figures, and a reset must leave every counter at zero.
+UNMEASURED_ENDPOINTS = (
+    "/api/metrics/prometheus",
+    "/api/metrics/health",
+    "/api/metrics/stats",
+    "/api/metrics/targets",
+    "/api/metrics/reset",
+)
+UNTRACED_URLS = "/healthz,/api/metrics/"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, role: Role = "api") -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(
+        json=(settings.log_format or _default_log_format(settings)) == "json",
+        level=settings.log_level,
+    )
+    telemetry = setup_telemetry(settings, role=role)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        telemetry = setup_telemetry(settings, role="api")
         engine = create_engine(settings)
-        app.state.engine = engine
-        app.state.sessions = create_session_factory(engine)
-        app.state.coordinator = create_coordinator(settings.redis_url)
+        telemetry.instrument_engine(engine)
+        telemetry.instrument_clients()
+        coordinator = create_coordinator(settings.redis_url)
+        http = httpx.AsyncClient()
+        state = app.state
+        state.engine = engine
+        state.sessions = create_session_factory(engine)
+        state.coordinator = coordinator
+        state.quotas = DailyPages(coordinator, settings.tz, settings.daily_pages_cap)
+        state.health = build_monitor(settings, engine, coordinator, telemetry.export_status, http)
+        state.gauges = GaugeRefresher(
+            state.sessions, state.quotas, settings.metrics_refresh_seconds
+        )
+        DATABASE_CONNECTIONS_ACTIVE.observe_with(
+            lambda: [(float(engine.sync_engine.pool.checkedout()), {})]
+        )
+        REDIS_CONNECTIONS_ACTIVE.observe_with(lambda: [(float(_redis_in_use(coordinator)), {})])
+        state.health.start()
+        state.gauges.start()
         try:
             yield
         finally:
-            await app.state.coordinator.aclose()
+            await state.gauges.stop()
+            await state.health.stop()
+            DATABASE_CONNECTIONS_ACTIVE.observe_with(None)
+            REDIS_CONNECTIONS_ACTIVE.observe_with(None)
+            await http.aclose()
+            await coordinator.aclose()
             await engine.dispose()
             telemetry.shutdown()
 
@@ -41,13 +85,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.telemetry = telemetry
+    app.state.metrics_token = settings.metrics_bearer_token()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(api_router)
+    app.add_middleware(ApiMetricsMiddleware, excluded_endpoints=UNMEASURED_ENDPOINTS)
+    if settings.profiling_enabled:
+        app.add_middleware(
+            ProfilingMiddleware,
+            directory=settings.profiling_dir,
+            max_files=settings.profiling_max_files,
+        )
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         """Liveness: the process is up and answering. It checks no dependency."""
         return {"status": "ok"}
 
+    telemetry.instrument_app(app, excluded_urls=UNTRACED_URLS)
     return app
+
+
+def _default_log_format(settings: Settings) -> str:
+    return "json" if settings.env == "production" else "console"
+
+
+def _redis_in_use(coordinator: Coordinator) -> int:
+    if not isinstance(coordinator, RedisCoordinator):
+        return 0
+    return len(getattr(coordinator.client.connection_pool, "_in_use_connections", ()))

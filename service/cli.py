@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from service.config import Settings, get_settings
 from service.db import migrate
+from telemetry.export import otlp_configured
 
 T = TypeVar("T")
 
@@ -22,19 +23,47 @@ Host = Annotated[str, typer.Option(help="Interface to listen on.")]
 Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
 
 
+Workers = Annotated[
+    int, typer.Option(min=1, max=64, help="Worker processes (more than 1 needs OTLP and Redis).")
+]
+
+
 @app.command()
-def serve(host: Host = "0.0.0.0", port: Port = 8000) -> None:  # noqa: S104 - a server's default
+def serve(
+    host: Host = "0.0.0.0",  # noqa: S104 - a server listens on every interface by default
+    port: Port = 8000,
+    workers: Workers = 1,
+) -> None:
     """Serve the API. The embedded SQLite database is created and migrated on first start."""
     settings = _settings()
+    if workers > 1:
+        _check_multi_worker(settings)
     _prepare_database(settings)
     uvicorn.run(
         "service.app:create_app",
         factory=True,
         host=host,
         port=port,
+        workers=workers,
         proxy_headers=True,
-        log_level="info",
+        log_config=None,  # BGW's own logging (structured, with trace ids) is used
     )
+
+
+def _check_multi_worker(settings: Settings) -> None:
+    """Each worker is a process with its own meters, counters and locks."""
+    if not otlp_configured("metrics"):
+        _fail(
+            "--workers > 1 needs OTLP metrics export: each worker process keeps its own "
+            "metrics, so /api/metrics/prometheus would show one worker's share. Set "
+            "OTEL_EXPORTER_OTLP_ENDPOINT to a collector (it aggregates the workers, told apart "
+            "by service.instance.id), or run one worker per process and scrape each."
+        )
+    if not settings.redis_url:
+        _fail(
+            "--workers > 1 needs REDIS_URL: quotas and locks must be shared between the "
+            "worker processes."
+        )
 
 
 @app.command("migrate")
@@ -63,8 +92,12 @@ def _prepare_database(settings: Settings) -> None:
 
 def _settings() -> Settings:
     try:
-        return get_settings()
-    except ValidationError as exc:
+        settings = get_settings()
+        settings.metrics_bearer_token()  # an unreadable token file is a configuration error
+        return settings
+    except ValueError as exc:
+        if not isinstance(exc, ValidationError):
+            _fail(f"invalid configuration: {exc}")
         problems = "; ".join(
             f"{'.'.join(map(str, error['loc'])) or 'settings'}: {error['msg']}"
             for error in exc.errors()

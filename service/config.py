@@ -7,11 +7,14 @@ user sets. Standard ``OTEL_*`` variables are not here: the OpenTelemetry SDK rea
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service import __version__
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./bgw.db"
 
@@ -59,6 +62,42 @@ class Settings(BaseSettings):
     )
     sql_echo: bool = Field(False, description="Log every SQL statement (debugging only).")
 
+    # Telemetry. Standard OTEL_* variables (endpoint, sampler, SDK switch) are read by the SDK.
+    tracing_enabled: bool = Field(
+        True, description="BGW_TRACING_ENABLED=false: metrics only, no spans at all."
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token required by /api/metrics/* (except health) when set."
+    )
+    metrics_token_file: Path | None = Field(
+        None, description="File holding the metrics token (wins over BGW_METRICS_TOKEN)."
+    )
+    metrics_refresh_seconds: float = Field(
+        15.0, gt=0, le=3600, description="How often gauges derived from stored data refresh."
+    )
+    metrics_targets: list[str] = Field(
+        default_factory=list,
+        description="Extra host:port targets /api/metrics/targets lists (e.g. the collector).",
+    )
+    health_interval_seconds: float = Field(
+        10.0, ge=1, le=3600, description="How often dependencies are checked in the background."
+    )
+    daily_pages_cap: int = Field(
+        1000, ge=1, description="Pages all agents together may fetch per day."
+    )
+    ollama_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("OLLAMA_URL", "BGW_OLLAMA_URL"),
+        description="Ollama for low-confidence matches; checked by health when set.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] | None = Field(
+        None, description="Default: json in production, console in development."
+    )
+    profiling_enabled: bool = Field(False, description="Profile every request (cProfile).")
+    profiling_dir: Path = Field(Path("var/profiles"), description="Where profiles are saved.")
+    profiling_max_files: int = Field(200, ge=1, description="Profiles kept; the oldest go first.")
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str) -> str:
@@ -66,11 +105,6 @@ class Settings(BaseSettings):
         if not sep:
             raise ValueError("must be a URL such as sqlite+aiosqlite:///./bgw.db")
         return f"{_ASYNC_DRIVERS.get(scheme, scheme)}://{rest}"
-
-    @field_validator("redis_url")
-    @classmethod
-    def _blank_is_none(cls, url: str | None) -> str | None:
-        return url or None
 
     @field_validator("timezone")
     @classmethod
@@ -81,6 +115,25 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {name!r}") from exc
         return name
+
+    @field_validator("redis_url", "ollama_url")
+    @classmethod
+    def _blank_url_is_none(cls, url: str | None) -> str | None:
+        return url or None
+
+    @property
+    def service_version(self) -> str:
+        return __version__
+
+    def metrics_bearer_token(self) -> str | None:
+        """The token /api/metrics/* requires, or None when the routes are open."""
+        if self.metrics_token_file is not None:
+            try:
+                token = self.metrics_token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"cannot read BGW_METRICS_TOKEN_FILE: {exc}") from exc
+            return token or None
+        return self.metrics_token.get_secret_value() if self.metrics_token else None
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,6 +16,13 @@ class AgentMode(StrEnum):
     SEARCH = "search"
 
 
+class AgentRunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
 class EventKind(StrEnum):
     ANNOUNCE = "announce"
     PREORDER = "preorder"

@@ -4,13 +4,16 @@ Usage::
 
     from telemetry import setup_telemetry
 
-    handle = setup_telemetry(settings, role="api")
+    telemetry = setup_telemetry(settings, role="api")
+    telemetry.instrument_app(app, excluded_urls="/healthz,/api/metrics/")
     ...
-    handle.shutdown()  # flushes what is buffered
+    telemetry.shutdown()  # flushes what is buffered, undoes instrumentation
 
-This package never imports ``service``: it takes what it needs as arguments.
+Business code records through ``telemetry.instruments`` (metrics) and ``telemetry.tracing``
+(spans). This package never imports ``service``: it takes what it needs as arguments.
 """
 
-from telemetry.setup import Role, Telemetry, setup_telemetry
+from telemetry.resource import Role
+from telemetry.setup import Telemetry, TelemetrySettings, setup_telemetry
 
-__all__ = ["Role", "Telemetry", "setup_telemetry"]
+__all__ = ["Role", "Telemetry", "TelemetrySettings", "setup_telemetry"]

@@ -1,28 +1,185 @@
-"""The telemetry entry point.
+"""The telemetry entry point: ``setup_telemetry(settings, role)`` → :class:`Telemetry`.
 
-The meter and tracer providers, the Prometheus bridge, OTLP export and auto-instrumentation arrive
-with the telemetry-core issue; the service already calls this entry point at start and stop, so
-that work changes nothing outside this package.
+What it configures:
+
+- a MeterProvider with the catalog's views and two readers: the Prometheus bridge (served by
+  the API at ``/api/metrics/prometheus``) and, when ``OTEL_EXPORTER_OTLP_*`` asks for it, a
+  periodic OTLP exporter;
+- a TracerProvider (sampler from ``OTEL_TRACES_SAMPLER``, default parent-based 10 %) with a
+  batch OTLP exporter when configured;
+- the catalog bound to that MeterProvider, and ``traced`` to that TracerProvider.
+
+Auto-instrumentation of FastAPI, SQLAlchemy, Redis and httpx is applied through the handle
+(``instrument_app``, ``instrument_engine``), and undone by ``shutdown``. ``OTEL_SDK_DISABLED=true``
+turns all of it into no-ops.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-Role = Literal["api", "worker", "all"]
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.sdk.environment_variables import OTEL_SDK_DISABLED, OTEL_TRACES_SAMPLER
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
+
+from telemetry.export import ExportStatus, otlp_configured, otlp_metric_reader, otlp_span_exporter
+from telemetry.instruments import bind_catalog, unbind_catalog
+from telemetry.prometheus import PrometheusBridge
+from telemetry.resource import Role, build_resource
+from telemetry.tracing import bind_tracer_provider
+from telemetry.views import catalog_views
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SAMPLE_RATIO = 0.1
+
+
+class TelemetrySettings(Protocol):
+    """What telemetry reads from the service's settings (``service.config.Settings`` has it)."""
+
+    env: str
+    service_version: str
+    tracing_enabled: bool
 
 
 @dataclass
 class Telemetry:
-    """A handle on what :func:`setup_telemetry` configured; ``shutdown`` is safe to call twice."""
+    """A handle on the configured providers; ``shutdown`` flushes and undoes everything."""
 
     role: Role
-    active: bool = True
+    resource: Resource
+    enabled: bool
+    tracing_enabled: bool
+    bridge: PrometheusBridge
+    export_status: ExportStatus
+    meter_provider: MeterProvider | None = None
+    tracer_provider: TracerProvider | None = None
+    _instrumented: list[Any] = field(default_factory=list, repr=False)
+    _closed: bool = False
+
+    # -- metrics --------------------------------------------------------------------------------
+
+    def _start_metrics(self) -> None:
+        readers: list[MetricReader] = [self.bridge.reader]
+        if otlp_configured("metrics"):
+            readers.append(otlp_metric_reader(self.export_status))
+        self.meter_provider = MeterProvider(
+            metric_readers=readers, resource=self.resource, views=catalog_views()
+        )
+        bind_catalog(self.meter_provider)
+
+    def reset_metrics(self) -> None:
+        """Start every counter and histogram again from zero (development only: Prometheus sees
+        a counter reset). Gauges keep their current values."""
+        if not self.enabled:
+            return
+        old = self.meter_provider
+        self.bridge = PrometheusBridge()
+        self._start_metrics()
+        if old is not None:
+            old.shutdown()
+
+    # -- auto-instrumentation -------------------------------------------------------------------
+
+    def instrument_app(self, app: Any, excluded_urls: str) -> None:
+        """Server spans for a FastAPI app. Its own HTTP metrics go to a no-op provider: the
+        catalog's middleware measures requests more cheaply and with bounded labels."""
+        if not self.tracing_enabled:
+            return
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=self.tracer_provider,
+            meter_provider=NoOpMeterProvider(),
+            excluded_urls=excluded_urls,
+            exclude_spans=["receive", "send"],
+        )
+        self._instrumented.append(lambda: FastAPIInstrumentor.uninstrument_app(app))
+
+    def instrument_engine(self, engine: Any) -> None:
+        """Client spans for every statement on a SQLAlchemy (sync or async) engine."""
+        if not self.tracing_enabled:
+            return
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+        instrumentor = SQLAlchemyInstrumentor()
+        instrumentor.instrument(
+            engine=getattr(engine, "sync_engine", engine),
+            tracer_provider=self.tracer_provider,
+            meter_provider=NoOpMeterProvider(),
+            enable_commenter=False,
+        )
+        self._instrumented.append(instrumentor.uninstrument)
+
+    def instrument_clients(self) -> None:
+        """Client spans for Redis commands and httpx requests (agents' fetches, health checks)."""
+        if not self.tracing_enabled:
+            return
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+        from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+        for instrumentor in (RedisInstrumentor(), HTTPXClientInstrumentor()):
+            instrumentor.instrument(
+                tracer_provider=self.tracer_provider, meter_provider=NoOpMeterProvider()
+            )
+            self._instrumented.append(instrumentor.uninstrument)
+
+    # -- lifecycle ------------------------------------------------------------------------------
 
     def shutdown(self) -> None:
-        self.active = False
+        """Flush what is buffered, undo instrumentation, stop recording. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        while self._instrumented:
+            undo = self._instrumented.pop()
+            try:
+                undo()
+            except Exception:  # one failing uninstrumentation must not stop the others
+                log.exception("uninstrumenting failed")
+        unbind_catalog()
+        bind_tracer_provider(None)
+        if self.tracer_provider is not None:
+            self.tracer_provider.shutdown()
+        if self.meter_provider is not None:
+            self.meter_provider.shutdown()
 
 
-def setup_telemetry(settings: object, role: Role) -> Telemetry:
-    return Telemetry(role=role)
+def default_sampler() -> Sampler | None:
+    """Parent-based 10 % unless OTEL_TRACES_SAMPLER says otherwise (None lets the SDK read it)."""
+    if os.environ.get(OTEL_TRACES_SAMPLER):
+        return None
+    return ParentBased(TraceIdRatioBased(DEFAULT_SAMPLE_RATIO))
+
+
+def setup_telemetry(settings: TelemetrySettings, role: Role) -> Telemetry:
+    enabled = os.environ.get(OTEL_SDK_DISABLED, "").strip().lower() != "true"
+    telemetry = Telemetry(
+        role=role,
+        resource=build_resource(role, settings.service_version, settings.env),
+        enabled=enabled,
+        tracing_enabled=enabled and settings.tracing_enabled,
+        bridge=PrometheusBridge(),
+        export_status=ExportStatus(),
+    )
+    if not enabled:
+        return telemetry
+    telemetry._start_metrics()
+    if telemetry.tracing_enabled:
+        provider = TracerProvider(resource=telemetry.resource, sampler=default_sampler())
+        if otlp_configured("traces"):
+            provider.add_span_processor(
+                BatchSpanProcessor(otlp_span_exporter(telemetry.export_status))
+            )
+        telemetry.tracer_provider = provider
+        bind_tracer_provider(provider)
+    return telemetry

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
 from service.coordination import Coordinator
+from service.quotas import DailyPages
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -25,6 +26,11 @@ def get_coordinator(request: Request) -> Coordinator:
     return request.app.state.coordinator
 
 
+def get_quotas(request: Request) -> DailyPages:
+    return request.app.state.quotas
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CoordinatorDep = Annotated[Coordinator, Depends(get_coordinator)]
+QuotasDep = Annotated[DailyPages, Depends(get_quotas)]

@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from service.db.types import BigIntPK, JSONDoc, UTCDateTime, utcnow
 from service.domain import (
+    AgentRunStatus,
     AgentType,
     Channel,
     EventKind,
@@ -108,6 +109,35 @@ class SourceAgent(Timestamped, Base):
     rate_limit: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     config: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AgentRun(Base):
+    """One run of an agent: what it fetched and found. Feeds the 24-hour quality gauges
+    (scraping success, data quality, store coverage, dedup ratio) and /api/metrics/stats.
+
+    ``agent_id`` and ``store_id`` are plain values, not foreign keys: run history outlives the
+    agent it describes."""
+
+    __tablename__ = "agent_run"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_in(AgentRunStatus)})", name="status"),
+        Index(None, "started_at"),
+        Index(None, "agent_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=AgentRunStatus.RUNNING.value)
+    reason: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    pages_failed: Mapped[int] = mapped_column(Integer, default=0)
+    drafts_parsed: Mapped[int] = mapped_column(Integer, default=0)
+    drafts_valid: Mapped[int] = mapped_column(Integer, default=0)
+    drafts_merged: Mapped[int] = mapped_column(Integer, default=0)
+    events_created: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RawItem(Base):

@@ -136,6 +136,9 @@ class AgentRead(ReadModel):
     enabled: bool
     created_at: datetime
     updated_at: datetime
+    pages_today: int | None = Field(
+        None, description="Pages fetched today (local day); shown on single-agent reads."
+    )
 
     @field_validator("config")
     @classmethod

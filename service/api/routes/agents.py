@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, status
 from sqlalchemy import select
 
 from service.api.crud import apply_changes, changes_of, get_or_404
-from service.api.deps import SessionDep
+from service.api.deps import QuotasDep, SessionDep
 from service.api.errors import conflict, invalid
 from service.api.pagination import Limit, Offset, offset_page
 from service.db.models import SourceAgent, Store
@@ -23,7 +23,7 @@ from service.schemas.agents import (
 )
 from service.schemas.common import DEFAULT_PAGE_SIZE, Page
 
-router = APIRouter(prefix="/agents", tags=["agents"])
+router = APIRouter(prefix="/api/agents", tags=["agents"])
 
 AgentId = Annotated[str, Path(min_length=1, max_length=64)]
 MAX_IMPORT = 500
@@ -100,8 +100,11 @@ async def import_agents(
 
 
 @router.get("/{agent_id}", response_model=AgentRead)
-async def get_agent(agent_id: AgentId, session: SessionDep) -> SourceAgent:
-    return await get_or_404(session, SourceAgent, agent_id, "agent")
+async def get_agent(agent_id: AgentId, session: SessionDep, quotas: QuotasDep) -> AgentRead:
+    agent = await get_or_404(session, SourceAgent, agent_id, "agent")
+    read = AgentRead.model_validate(agent)
+    read.pages_today = await quotas.used(agent_id)
+    return read
 
 
 @router.patch("/{agent_id}", response_model=AgentRead)

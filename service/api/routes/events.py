@@ -17,7 +17,7 @@ from service.domain import EventKind
 from service.schemas.common import DEFAULT_PAGE_SIZE, MAX_ID, CursorPage
 from service.schemas.history import EventRead
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix="/api/events", tags=["events"])
 
 
 @router.get("", response_model=CursorPage[EventRead])

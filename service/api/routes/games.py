@@ -16,7 +16,7 @@ from service.schemas.common import DEFAULT_PAGE_SIZE, MAX_ID, Page
 from service.schemas.games import GameCreate, GameRead, GameUpdate
 from service.text import fold
 
-router = APIRouter(prefix="/games", tags=["games"])
+router = APIRouter(prefix="/api/games", tags=["games"])
 
 GameId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

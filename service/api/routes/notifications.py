@@ -15,7 +15,7 @@ from service.domain import Channel, NotificationStatus
 from service.schemas.common import DEFAULT_PAGE_SIZE, MAX_ID, CursorPage
 from service.schemas.history import NotificationRead
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
 
 @router.get("", response_model=CursorPage[NotificationRead])

@@ -14,7 +14,7 @@ from service.db.models import PriceHistory
 from service.schemas.common import DEFAULT_PAGE_SIZE, MAX_ID, CursorPage
 from service.schemas.history import PriceRead
 
-router = APIRouter(prefix="/prices", tags=["prices"])
+router = APIRouter(prefix="/api/prices", tags=["prices"])
 
 
 @router.get("", response_model=CursorPage[PriceRead])

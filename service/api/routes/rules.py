@@ -14,7 +14,7 @@ from service.db.models import AlertRule
 from service.schemas.common import DEFAULT_PAGE_SIZE, MAX_ID, Page
 from service.schemas.rules import RuleCreate, RuleRead, RuleUpdate
 
-router = APIRouter(prefix="/rules", tags=["rules"])
+router = APIRouter(prefix="/api/rules", tags=["rules"])
 
 RuleId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

@@ -15,7 +15,7 @@ from service.db.models import ListingEvent, PriceHistory, SourceAgent, Store
 from service.schemas.common import DEFAULT_PAGE_SIZE, Page
 from service.schemas.stores import StoreCreate, StoreRead, StoreUpdate
 
-router = APIRouter(prefix="/stores", tags=["stores"])
+router = APIRouter(prefix="/api/stores", tags=["stores"])
 
 StoreId = Annotated[str, Path(min_length=1, max_length=64)]
 
