@@ -11,12 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry.sdk.metrics.export import (
-    MetricExporter,
-    MetricExportResult,
-    MetricsData,
-    PeriodicExportingMetricReader,
-)
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -60,7 +55,23 @@ class ExportStatus:
         ]
 
 
-class RecordingSpanExporter(SpanExporter):
+class _Abandonable:
+    """Shutting the inner exporter down first makes the final flush fail fast instead of
+    retrying into a collector that is known to be down."""
+
+    _inner: Any
+    _closed = False
+
+    def abandon(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._inner.shutdown()
+
+
+class RecordingSpanExporter(_Abandonable, SpanExporter):
     def __init__(self, inner: SpanExporter, status: ExportStatus) -> None:
         self._inner = inner
         self._status = status
@@ -76,13 +87,13 @@ class RecordingSpanExporter(SpanExporter):
         return result
 
     def shutdown(self) -> None:
-        self._inner.shutdown()
+        self._close()
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self._inner.force_flush(timeout_millis)
 
 
-class RecordingMetricExporter(MetricExporter):
+class RecordingMetricExporter(_Abandonable, MetricExporter):
     def __init__(self, inner: MetricExporter, status: ExportStatus) -> None:
         super().__init__(
             preferred_temporality=inner._preferred_temporality,
@@ -107,7 +118,7 @@ class RecordingMetricExporter(MetricExporter):
         return self._inner.force_flush(timeout_millis)
 
     def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        self._inner.shutdown(timeout_millis=timeout_millis, **kwargs)
+        self._close()
 
 
 def _reason(result: object) -> str | None:
@@ -140,7 +151,7 @@ def _protocol(signal: str) -> str:
     )
 
 
-def otlp_span_exporter(status: ExportStatus) -> SpanExporter:
+def otlp_span_exporter(status: ExportStatus) -> RecordingSpanExporter:
     if _protocol("traces") == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     else:
@@ -148,10 +159,10 @@ def otlp_span_exporter(status: ExportStatus) -> SpanExporter:
     return RecordingSpanExporter(OTLPSpanExporter(), status)
 
 
-def otlp_metric_reader(status: ExportStatus) -> PeriodicExportingMetricReader:
-    """A periodic OTLP reader (OTEL_METRIC_EXPORT_INTERVAL, default 60 s)."""
+def otlp_metric_exporter(status: ExportStatus) -> RecordingMetricExporter:
+    """For a PeriodicExportingMetricReader (OTEL_METRIC_EXPORT_INTERVAL, default 60 s)."""
     if _protocol("metrics") == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
     else:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-    return PeriodicExportingMetricReader(RecordingMetricExporter(OTLPMetricExporter(), status))
+    return RecordingMetricExporter(OTLPMetricExporter(), status)

@@ -41,10 +41,23 @@ class Periodic:
         self._task = None
 
     async def _loop(self) -> None:
+        failures = 0
         while not self._stopping.is_set():
             try:
                 await self.job()
-            except Exception:  # the job must outlive any one bad round
-                log.exception("%s round failed", self.name)
+            except Exception as exc:  # the job must outlive any one bad round
+                failures += 1
+                # The traceback once per streak; an outage is not worth one every round.
+                log.warning(
+                    "%s round failed (%d in a row): %s",
+                    self.name,
+                    failures,
+                    exc,
+                    exc_info=failures == 1,
+                )
+            else:
+                if failures:
+                    log.info("%s recovered after %d failed rounds", self.name, failures)
+                failures = 0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.interval)

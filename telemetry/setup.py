@@ -24,13 +24,20 @@ from typing import Any, Protocol
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.environment_variables import OTEL_SDK_DISABLED, OTEL_TRACES_SAMPLER
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 
-from telemetry.export import ExportStatus, otlp_configured, otlp_metric_reader, otlp_span_exporter
+from telemetry.export import (
+    ExportStatus,
+    RecordingMetricExporter,
+    RecordingSpanExporter,
+    otlp_configured,
+    otlp_metric_exporter,
+    otlp_span_exporter,
+)
 from telemetry.instruments import bind_catalog, unbind_catalog
 from telemetry.prometheus import PrometheusBridge
 from telemetry.resource import Role, build_resource
@@ -63,6 +70,9 @@ class Telemetry:
     meter_provider: MeterProvider | None = None
     tracer_provider: TracerProvider | None = None
     _instrumented: list[Any] = field(default_factory=list, repr=False)
+    _exporters: list[RecordingSpanExporter | RecordingMetricExporter] = field(
+        default_factory=list, repr=False
+    )
     _closed: bool = False
 
     # -- metrics --------------------------------------------------------------------------------
@@ -70,7 +80,9 @@ class Telemetry:
     def _start_metrics(self) -> None:
         readers: list[MetricReader] = [self.bridge.reader]
         if otlp_configured("metrics"):
-            readers.append(otlp_metric_reader(self.export_status))
+            exporter = otlp_metric_exporter(self.export_status)
+            self._exporters.append(exporter)
+            readers.append(PeriodicExportingMetricReader(exporter))
         self.meter_provider = MeterProvider(
             metric_readers=readers, resource=self.resource, views=catalog_views()
         )
@@ -148,6 +160,11 @@ class Telemetry:
                 log.exception("uninstrumenting failed")
         unbind_catalog()
         bind_tracer_provider(None)
+        if self.export_status.failing():
+            # The collector did not take the last export: the final flush would only retry
+            # into it for the exporters' whole timeout, holding up the stop.
+            for exporter in self._exporters:
+                exporter.abandon()
         if self.tracer_provider is not None:
             self.tracer_provider.shutdown()
         if self.meter_provider is not None:

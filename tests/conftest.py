@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -36,9 +37,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "backends(*names): run only on these backends (for tests whose subject is not the "
+        "database, so running them twice would prove nothing more)",
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("backend") or list(BACKENDS)
+        if marker := metafunc.definition.get_closest_marker("backends"):
+            chosen = [name for name in chosen if name in marker.args]
         metafunc.parametrize("backend", chosen, indirect=True, scope="session")
 
 
@@ -106,12 +117,16 @@ async def engine(backend: Backend) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def clean_db(engine: AsyncEngine) -> AsyncIterator[None]:
-    """Each test starts from empty tables (the schema stays)."""
+async def clean_db(backend: Backend, engine: AsyncEngine) -> AsyncIterator[None]:
+    """Each test leaves empty tables (the schema stays) and an empty Redis behind."""
     yield
     async with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             await connection.execute(delete(table))
+    if backend.redis_url:
+        client = Redis.from_url(backend.redis_url)
+        await client.flushdb()
+        await client.aclose()
 
 
 @pytest.fixture

@@ -103,3 +103,44 @@ def test_port_option_is_validated(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "--port" in result.stderr
     assert "65535" in result.stderr
+
+
+def test_several_workers_need_otlp_and_redis(tmp_path: Path) -> None:
+    refused = _bgw("serve", "--workers", "2", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "needs OTLP metrics export" in refused.stderr
+    no_redis = _bgw(
+        "serve", "--workers", "2", cwd=tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9"
+    )
+    assert no_redis.returncode == 2
+    assert "needs REDIS_URL" in no_redis.stderr
+
+
+def test_workers_report_as_distinct_instances(tmp_path: Path, redis_server) -> None:
+    """With OTLP on, each worker is its own service.instance.id, for the collector to sum."""
+    port = free_port()
+    env = _env(
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}",  # nobody listens: fine
+        REDIS_URL=redis_server.url,
+    )
+    process = subprocess.Popen(
+        [BGW, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        instances: set[str] = set()
+        for _ in range(200):
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+                text = client.get("/api/metrics/prometheus").text
+            line = next(line for line in text.splitlines() if line.startswith("target_info{"))
+            instances.add(line.split('service_instance_id="')[1].split('"')[0])
+            if len(instances) == 2:
+                break
+        assert len(instances) == 2
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
