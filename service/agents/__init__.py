@@ -1,0 +1,1 @@
+"""Agents: scheduled, polite fetching of shop and publication pages, parsed into drafts."""
