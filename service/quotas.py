@@ -13,6 +13,16 @@ from zoneinfo import ZoneInfo
 from service.coordination import Coordinator
 
 
+class QuotaExceeded(Exception):
+    """A daily cap is reached; ``scope`` is ``global`` or ``agent``."""
+
+    def __init__(self, scope: str, used: int, cap: int) -> None:
+        super().__init__(f"daily {scope} page cap reached ({cap} pages)")
+        self.scope = scope
+        self.used = used
+        self.cap = cap
+
+
 class DailyPages:
     def __init__(self, coordinator: Coordinator, zone: ZoneInfo, global_cap: int) -> None:
         self.coordinator = coordinator
@@ -33,6 +43,18 @@ class DailyPages:
     async def used(self, agent_id: str | None = None) -> int:
         """Pages fetched today, globally or by one agent."""
         return await self.coordinator.get(self.key(agent_id))
+
+    async def reserve(self, agent_id: str, agent_cap: int) -> None:
+        """Take one page from today's budgets, or raise :class:`QuotaExceeded` and take nothing.
+
+        Counting first and giving back on overrun keeps the check atomic across replicas: two
+        workers racing for the last page cannot both get it."""
+        total, own = await self.record(agent_id)
+        if total > self.global_cap or own > agent_cap:
+            await self.record(agent_id, -1)
+            if total > self.global_cap:
+                raise QuotaExceeded("global", total - 1, self.global_cap)
+            raise QuotaExceeded("agent", own - 1, agent_cap)
 
     async def record(self, agent_id: str, pages: int = 1) -> tuple[int, int]:
         """Count fetched pages; returns today's (global, agent) totals after counting."""

@@ -28,6 +28,12 @@ class Match:
     score: float
     certain: bool
 
+    @property
+    def exact(self) -> bool:
+        """The listing is the watched game itself, not a game whose title contains it (an
+        expansion, a bundle): only such listings feed the game's price history."""
+        return self.game_id is not None and self.score >= 100.0
+
 
 class Watchlist:
     """The watchlist, normalised once, matched many times."""

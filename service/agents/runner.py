@@ -1,0 +1,303 @@
+"""One agent run: claim the agent, fetch its pages politely, parse the new ones, and store what
+they say in one transaction.
+
+- An agent never runs twice at once: the run holds the coordinator lock ``agent-run:<id>``
+  (Redis across replicas), renewed while it works; a worker that dies mid-run loses the lock
+  when its lease expires, so the next run is not lost.
+- A run that hits robots.txt or a daily cap stops cleanly as ``skipped`` with the reason; a run
+  whose every page failed is ``error``; anything else is ``success`` (its reason lists pages that
+  failed).
+- Nothing already stored changes unless the whole run's results commit: raw pages, events,
+  prices and the rules hand-off are written in one transaction at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from opentelemetry import context as otel_context
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.agents.drafts import Draft
+from service.agents.fetch import Fetcher, FetchFailed, Page, RobotsDisallowed
+from service.agents.parsers import PARSERS
+from service.agents.politeness import TokenBucket
+from service.coordination import Coordinator, Lease
+from service.db.models import AgentRun, Game, RawItem, SourceAgent, Store
+from service.domain import AgentMode, AgentRunStatus, AgentType
+from service.pipeline.matching import WatchedGame, Watchlist
+from service.pipeline.sink import EventSink
+from service.pipeline.store import EventStore, PipelineStats
+from service.quotas import QuotaExceeded
+from telemetry.instruments import AGENT_DURATION, AGENT_RUNS
+from telemetry.tracing import AGENT_ID, STORE_ID, traced
+
+log = structlog.get_logger("bgw.agents")
+
+LOCK_TTL = 90.0
+
+
+class AgentNotFound(LookupError):
+    pass
+
+
+class AgentBusy(RuntimeError):
+    """Another worker (or task) is running this agent right now."""
+
+
+@dataclass
+class RunResult:
+    agent_id: str
+    run_id: int
+    status: AgentRunStatus
+    reason: str | None
+    pages_fetched: int
+    pages_failed: int
+    events_created: int
+    duration_seconds: float
+
+
+@dataclass
+class _Progress:
+    pages: list[Page] = field(default_factory=list)
+    drafts: list[Draft] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    fetched: int = 0
+    stopped: tuple[AgentRunStatus, str] | None = None
+
+
+@dataclass
+class AgentRunner:
+    sessions: async_sessionmaker[AsyncSession]
+    coordinator: Coordinator
+    fetcher: Fetcher
+    sink: EventSink
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    async def run(self, agent_id: str) -> RunResult:
+        """Run ``agent_id`` once. Raises AgentNotFound, or AgentBusy when it is running."""
+        async with self._claim(agent_id):
+            # One trace per run, whoever asked for it.
+            token = otel_context.attach(otel_context.Context())
+            try:
+                return await self._run(agent_id)
+            finally:
+                otel_context.detach(token)
+
+    @contextlib.asynccontextmanager
+    async def _claim(self, agent_id: str) -> AsyncIterator[Lease]:
+        lease = await self.coordinator.acquire(f"agent-run:{agent_id}", LOCK_TTL)
+        if lease is None:
+            raise AgentBusy(f"agent {agent_id!r} is already running")
+        keeper = asyncio.create_task(self._keep(lease), name=f"lease:{agent_id}")
+        try:
+            yield lease
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            await self.coordinator.release(lease)
+
+    async def _keep(self, lease: Lease) -> None:
+        while True:
+            await asyncio.sleep(LOCK_TTL / 3)
+            if not await self.coordinator.extend(lease, LOCK_TTL):
+                log.warning("agent lease lost", lock=lease.name)
+                return
+
+    async def _run(self, agent_id: str) -> RunResult:
+        started = time.perf_counter()
+        async with self.sessions() as session:
+            agent = await session.get(SourceAgent, agent_id)
+            if agent is None:
+                raise AgentNotFound(agent_id)
+            store = await session.get(Store, agent.store_id)
+            games = (await session.execute(select(Game.id, Game.title, Game.synonyms))).all()
+            run = AgentRun(agent_id=agent.id, store_id=agent.store_id)
+            session.add(run)
+            await session.commit()
+            snapshot = _AgentSnapshot.of(agent, store.currency if store else "RUB")
+        AGENT_RUNS.add(1, {"agent_id": agent_id, "status": "started"})
+        log.info("Agent started", agent_id=agent_id, run_id=run.id)
+
+        with traced("agent.run", {AGENT_ID: agent_id, STORE_ID: snapshot.store_id}) as span:
+            progress = await self._collect(snapshot)
+            watchlist = Watchlist(WatchedGame(i, t, tuple(s or ())) for i, t, s in games)
+            try:
+                status, reason, created = await self._store(run.id, snapshot, progress, watchlist)
+            except Exception as exc:  # the run's results are rolled back; the run says why
+                status, reason, created = AgentRunStatus.ERROR, f"storing failed: {exc!r}"[:500], 0
+                async with self.sessions() as session, session.begin():
+                    await self._finish(session, run.id, status, reason, progress)
+                span.record_exception(exc)
+            span.set_attribute("bgw.run.status", status.value)
+
+        duration = time.perf_counter() - started
+        AGENT_RUNS.add(1, {"agent_id": agent_id, "status": status.value})
+        AGENT_DURATION.record(duration, {"agent_id": agent_id})
+        if status is AgentRunStatus.ERROR:
+            log.error("Agent failed", agent_id=agent_id, duration=duration, error=reason)
+        else:
+            log.info(
+                "Agent completed",
+                agent_id=agent_id,
+                status=status.value,
+                duration=round(duration, 3),
+                events_count=created,
+                reason=reason,
+            )
+        return RunResult(
+            agent_id,
+            run.id,
+            status,
+            reason,
+            progress.fetched,
+            len(progress.failed),
+            created,
+            duration,
+        )
+
+    async def _collect(self, agent: _AgentSnapshot) -> _Progress:
+        progress = _Progress()
+        bucket = self._bucket(agent)
+        parser = PARSERS[agent.type]
+        for start_url in agent.start_urls:
+            url: str | None = start_url
+            for _ in range(agent.max_pages):
+                if url is None:
+                    break
+                try:
+                    page = await self.fetcher.fetch(agent.id, url, bucket, agent.daily_cap)
+                except RobotsDisallowed as exc:
+                    progress.stopped = (AgentRunStatus.SKIPPED, str(exc))
+                    return progress
+                except QuotaExceeded as exc:
+                    progress.stopped = (AgentRunStatus.SKIPPED, str(exc))
+                    return progress
+                except FetchFailed as exc:
+                    progress.failed.append(str(exc))
+                    break
+                progress.fetched += 1
+                if await self._seen(page):
+                    break  # unchanged since the last fetch: nothing new, and no next link to read
+                progress.pages.append(page)
+                with traced("agent.parse", {AGENT_ID: agent.id}) as span:
+                    result = parser(page.text, page.url, agent.config)
+                    span.set_attribute("bgw.drafts", len(result.drafts))
+                progress.drafts.extend(result.drafts)
+                url = result.next_url
+        return progress
+
+    async def _seen(self, page: Page) -> bool:
+        async with self.sessions() as session:
+            found = await session.scalar(
+                select(RawItem.id).where(RawItem.content_hash == page.content_hash)
+            )
+        return found is not None
+
+    async def _store(
+        self, run_id: int, agent: _AgentSnapshot, progress: _Progress, watchlist: Watchlist
+    ) -> tuple[AgentRunStatus, str | None, int]:
+        if progress.stopped is not None:
+            status, reason = progress.stopped
+        elif progress.failed and not progress.fetched:
+            status, reason = AgentRunStatus.ERROR, progress.failed[0]
+        else:
+            status = AgentRunStatus.SUCCESS
+            reason = (
+                f"{len(progress.failed)} page(s) failed: {progress.failed[0]}"
+                if progress.failed
+                else None
+            )
+            if not progress.drafts and progress.pages:
+                reason = "pages parsed to no listings: check the selectors"
+        async with self.sessions() as session, session.begin():
+            for page in progress.pages:
+                session.add(
+                    RawItem(
+                        source_id=agent.id,
+                        url=page.url,
+                        content_hash=page.content_hash,
+                        body=zlib.compress(page.text.encode()),
+                    )
+                )
+            events = EventStore(
+                session, watchlist, agent.store_id, agent.id, agent.currency, agent.mode
+            )
+            stats = await events.process(progress.drafts)
+            if stats.events:
+                await self.sink.on_events(session, stats.events)
+            await self._finish(session, run_id, status, reason, progress, stats)
+        return status, reason, len(stats.events)
+
+    @staticmethod
+    async def _finish(
+        session: AsyncSession,
+        run_id: int,
+        status: AgentRunStatus,
+        reason: str | None,
+        progress: _Progress,
+        stats: PipelineStats | None = None,
+    ) -> None:
+        run = await session.get(AgentRun, run_id)
+        assert run is not None
+        run.status = status.value
+        run.reason = reason
+        run.finished_at = datetime.now(UTC)
+        run.pages_fetched = progress.fetched
+        run.pages_failed = len(progress.failed)
+        if stats is not None:
+            run.drafts_parsed = stats.parsed
+            run.drafts_valid = stats.valid
+            run.drafts_merged = stats.merged
+            run.events_created = len(stats.events)
+
+    def _bucket(self, agent: _AgentSnapshot) -> TokenBucket:
+        bucket = self.buckets.get(agent.id)
+        if bucket is None or (bucket.rps, bucket.capacity) != (agent.rps, float(agent.burst)):
+            bucket = self.buckets[agent.id] = TokenBucket(agent.rps, agent.burst)
+        return bucket
+
+
+@dataclass(frozen=True)
+class _AgentSnapshot:
+    """What a run needs of the agent, read once, so no ORM object outlives its session."""
+
+    id: str
+    store_id: str
+    type: AgentType
+    mode: AgentMode
+    start_urls: tuple[str, ...]
+    max_pages: int
+    rps: float
+    burst: int
+    daily_cap: int
+    currency: str
+    config: dict[str, Any]
+
+    @classmethod
+    def of(cls, agent: SourceAgent, currency: str) -> _AgentSnapshot:
+        config = agent.config
+        limits = agent.rate_limit
+        return cls(
+            id=agent.id,
+            store_id=agent.store_id,
+            type=AgentType(agent.type),
+            mode=AgentMode(config.get("mode", AgentMode.SEARCH.value)),
+            start_urls=tuple(config.get("start_urls", ())),
+            max_pages=int((config.get("pagination") or {}).get("max_pages", 1)),
+            rps=float(limits.get("rps", 0.5)),
+            burst=int(limits.get("burst", 1)),
+            daily_cap=int(limits.get("daily_pages_cap", 200)),
+            currency=currency,
+            config=config,
+        )

@@ -1,0 +1,1 @@
+from tests.agents_fixtures import runner, shop  # noqa: F401 - fixtures for this package
