@@ -18,6 +18,7 @@ from service.db.engine import create_engine, create_session_factory
 from service.observability.gauges import GaugeRefresher
 from service.observability.health import build_monitor
 from service.quotas import DailyPages
+from service.worker import build_runtime
 from telemetry import Role, setup_telemetry
 from telemetry.instruments import DATABASE_CONNECTIONS_ACTIVE, REDIS_CONNECTIONS_ACTIVE
 from telemetry.logging import configure_logging
@@ -36,8 +37,9 @@ UNMEASURED_ENDPOINTS = (
 UNTRACED_URLS = "/healthz,/api/metrics/"
 
 
-def create_app(settings: Settings | None = None, role: Role = "api") -> FastAPI:
+def create_app(settings: Settings | None = None, role: Role | None = None) -> FastAPI:
     settings = settings or get_settings()
+    role = role or ("all" if settings.runs_worker else "api")
     configure_logging(
         json=(settings.log_format or _default_log_format(settings)) == "json",
         level=settings.log_level,
@@ -56,7 +58,11 @@ def create_app(settings: Settings | None = None, role: Role = "api") -> FastAPI:
         state.sessions = create_session_factory(engine)
         state.coordinator = coordinator
         state.quotas = DailyPages(coordinator, settings.tz, settings.daily_pages_cap)
-        state.health = build_monitor(settings, engine, coordinator, telemetry.export_status, http)
+        state.agents = build_runtime(settings, state.sessions, coordinator, state.quotas)
+        scheduler = state.agents.scheduler if settings.runs_worker else None
+        state.health = build_monitor(
+            settings, engine, coordinator, telemetry.export_status, http, scheduler
+        )
         state.gauges = GaugeRefresher(
             state.sessions, state.quotas, settings.metrics_refresh_seconds
         )
@@ -66,9 +72,12 @@ def create_app(settings: Settings | None = None, role: Role = "api") -> FastAPI:
         REDIS_CONNECTIONS_ACTIVE.observe_with(lambda: [(float(_redis_in_use(coordinator)), {})])
         state.health.start()
         state.gauges.start()
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            await state.agents.aclose()
             await state.gauges.stop()
             await state.health.stop()
             DATABASE_CONNECTIONS_ACTIVE.observe_with(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Annotated, NoReturn, TypeVar
 
@@ -11,8 +12,11 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from service.agents.runner import AgentBusy, AgentNotFound
 from service.config import Settings, get_settings
 from service.db import migrate
+from service.domain import AgentRunStatus
+from service.worker import run_agent_once, run_worker
 from telemetry.export import otlp_configured
 
 T = TypeVar("T")
@@ -48,6 +52,39 @@ def serve(
         proxy_headers=True,
         log_config=None,  # BGW's own logging (structured, with trace ids) is used
     )
+
+
+@app.command()
+def worker() -> None:
+    """Schedule and run agents (run one or more next to `bgw serve` on PostgreSQL + Redis)."""
+    settings = _settings()
+    _prepare_database(settings)
+    asyncio.run(run_worker(settings))
+
+
+agents_app = typer.Typer(help="Agents: run one now.", no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
+
+
+@agents_app.command("run")
+def agents_run(agent_id: Annotated[str, typer.Argument(help="The agent's id.")]) -> None:
+    """Run one agent now, in this process, and say how it went."""
+    settings = _settings()
+    _prepare_database(settings)
+    try:
+        result = asyncio.run(run_agent_once(settings, agent_id))
+    except AgentNotFound:
+        _fail(f"no agent {agent_id!r}; `GET /api/agents` lists them")
+    except AgentBusy as exc:
+        _fail(str(exc))
+    assert result is not None
+    typer.echo(
+        f"{agent_id}: {result.status.value} in {result.duration_seconds:.1f} s — "
+        f"{result.pages_fetched} page(s) fetched, {result.pages_failed} failed, "
+        f"{result.events_created} new event(s)" + (f"; {result.reason}" if result.reason else "")
+    )
+    if result.status is AgentRunStatus.ERROR:
+        raise typer.Exit(code=1)
 
 
 def _check_multi_worker(settings: Settings) -> None:

@@ -62,6 +62,27 @@ class Settings(BaseSettings):
     )
     sql_echo: bool = Field(False, description="Log every SQL statement (debugging only).")
 
+    # Agents.
+    embedded_worker: bool | None = Field(
+        None,
+        description="Run the agent scheduler inside `bgw serve` (default: yes on SQLite, no on "
+        "PostgreSQL, where `bgw worker` replicas run it).",
+    )
+    scheduler_tick_seconds: float = Field(
+        5.0, gt=0, le=300, description="How often schedules are checked."
+    )
+    agent_lease_seconds: float = Field(
+        90.0,
+        ge=3,
+        le=3600,
+        description="An agent's claim; a dead worker's run is retried after it.",
+    )
+    fetch_timeout_seconds: float = Field(20.0, gt=0, le=300, description="Per page request.")
+    user_agent: str = Field(
+        f"BGW/{__version__} (board-game release watcher)",
+        description="User-Agent of agents' requests, and the name robots.txt rules apply to.",
+    )
+
     # Telemetry. Standard OTEL_* variables (endpoint, sampler, SDK switch) are read by the SDK.
     tracing_enabled: bool = Field(
         True, description="BGW_TRACING_ENABLED=false: metrics only, no spans at all."
@@ -134,6 +155,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"cannot read BGW_METRICS_TOKEN_FILE: {exc}") from exc
             return token or None
         return self.metrics_token.get_secret_value() if self.metrics_token else None
+
+    @property
+    def runs_worker(self) -> bool:
+        """Whether `bgw serve` schedules agents itself."""
+        return self.is_sqlite if self.embedded_worker is None else self.embedded_worker
 
     @property
     def is_sqlite(self) -> bool:

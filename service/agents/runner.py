@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 from opentelemetry import context as otel_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.agents.drafts import Draft
@@ -43,7 +43,8 @@ from telemetry.tracing import AGENT_ID, STORE_ID, traced
 
 log = structlog.get_logger("bgw.agents")
 
-LOCK_TTL = 90.0
+LEASE_SECONDS = 90.0
+ABANDONED = "abandoned: the worker running it stopped before it finished"
 
 
 class AgentNotFound(LookupError):
@@ -81,11 +82,34 @@ class AgentRunner:
     coordinator: Coordinator
     fetcher: Fetcher
     sink: EventSink
+    lease_seconds: float = LEASE_SECONDS
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
-    async def run(self, agent_id: str) -> RunResult:
-        """Run ``agent_id`` once. Raises AgentNotFound, or AgentBusy when it is running."""
-        async with self._claim(agent_id):
+    async def run(
+        self, agent_id: str, *, unless_started_since: datetime | None = None
+    ) -> RunResult | None:
+        """Run ``agent_id`` once. Raises AgentNotFound, or AgentBusy when it is running.
+
+        With ``unless_started_since``, a run that another replica started at or after that
+        instant counts as this one, and None is returned."""
+        return await self.run_claimed(await self.claim(agent_id), unless_started_since)
+
+    async def claim(self, agent_id: str) -> Lease:
+        """Take the agent's lease (AgentBusy when someone holds it), for ``run_claimed``."""
+        lease = await self.coordinator.acquire(f"agent-run:{agent_id}", self.lease_seconds)
+        if lease is None:
+            raise AgentBusy(f"agent {agent_id!r} is already running")
+        return lease
+
+    async def run_claimed(
+        self, lease: Lease, unless_started_since: datetime | None = None
+    ) -> RunResult | None:
+        agent_id = lease.name.removeprefix("agent-run:")
+        async with self._holding(lease):
+            if unless_started_since is not None and await self._started_since(
+                agent_id, unless_started_since
+            ):
+                return None
             # One trace per run, whoever asked for it.
             token = otel_context.attach(otel_context.Context())
             try:
@@ -93,12 +117,16 @@ class AgentRunner:
             finally:
                 otel_context.detach(token)
 
+    async def _started_since(self, agent_id: str, instant: datetime) -> bool:
+        async with self.sessions() as session:
+            last = await session.scalar(
+                select(func.max(AgentRun.started_at)).where(AgentRun.agent_id == agent_id)
+            )
+        return last is not None and last >= instant
+
     @contextlib.asynccontextmanager
-    async def _claim(self, agent_id: str) -> AsyncIterator[Lease]:
-        lease = await self.coordinator.acquire(f"agent-run:{agent_id}", LOCK_TTL)
-        if lease is None:
-            raise AgentBusy(f"agent {agent_id!r} is already running")
-        keeper = asyncio.create_task(self._keep(lease), name=f"lease:{agent_id}")
+    async def _holding(self, lease: Lease) -> AsyncIterator[Lease]:
+        keeper = asyncio.create_task(self._keep(lease), name=f"lease:{lease.name}")
         try:
             yield lease
         finally:
@@ -109,8 +137,8 @@ class AgentRunner:
 
     async def _keep(self, lease: Lease) -> None:
         while True:
-            await asyncio.sleep(LOCK_TTL / 3)
-            if not await self.coordinator.extend(lease, LOCK_TTL):
+            await asyncio.sleep(self.lease_seconds / 3)
+            if not await self.coordinator.extend(lease, self.lease_seconds):
                 log.warning("agent lease lost", lock=lease.name)
                 return
 
@@ -122,6 +150,20 @@ class AgentRunner:
                 raise AgentNotFound(agent_id)
             store = await session.get(Store, agent.store_id)
             games = (await session.execute(select(Game.id, Game.title, Game.synonyms))).all()
+            # We hold the lease: a run of this agent still marked running was left by a
+            # worker that died. Say so, so it does not count as running for ever.
+            stale = (
+                await session.scalars(
+                    select(AgentRun).where(
+                        AgentRun.agent_id == agent_id,
+                        AgentRun.status == AgentRunStatus.RUNNING.value,
+                    )
+                )
+            ).all()
+            for abandoned in stale:
+                abandoned.status = AgentRunStatus.ERROR.value
+                abandoned.reason = ABANDONED
+                abandoned.finished_at = datetime.now(UTC)
             run = AgentRun(agent_id=agent.id, store_id=agent.store_id)
             session.add(run)
             await session.commit()

@@ -6,6 +6,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.agents.scheduler import Scheduler
 from service.config import Settings
 from service.coordination import Coordinator
 from telemetry.export import ExportStatus
@@ -42,14 +43,20 @@ def otlp_export_check(status: ExportStatus) -> Component:
     return Component("otlp_export", check, critical=False)
 
 
+def scheduler_check(scheduler: Scheduler) -> Component:
+    return Component("scheduler", scheduler.heartbeat_check, critical=False)
+
+
 def build_monitor(
     settings: Settings,
     engine: AsyncEngine,
     coordinator: Coordinator,
     export_status: ExportStatus,
     http: httpx.AsyncClient,
+    scheduler: Scheduler | None = None,
 ) -> HealthMonitor:
-    """Checks for what this deployment uses: Redis, Ollama and OTLP only when configured."""
+    """Checks for what this process uses: Redis, Ollama and OTLP only when configured, the
+    scheduler's heartbeat when it runs here."""
     components = [database_check(engine)]
     if settings.redis_url:
         components.append(redis_check(coordinator))
@@ -57,4 +64,6 @@ def build_monitor(
         components.append(ollama_check(settings.ollama_url, http))
     if export_status.configured:
         components.append(otlp_export_check(export_status))
+    if scheduler is not None:
+        components.append(scheduler_check(scheduler))
     return HealthMonitor(components, interval=settings.health_interval_seconds)

@@ -146,6 +146,21 @@ class AgentRead(ReadModel):
         return masked_config(config)
 
 
+class AgentRunRead(ReadModel):
+    id: int
+    agent_id: str
+    status: str
+    reason: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    pages_fetched: int
+    pages_failed: int
+    drafts_parsed: int
+    drafts_valid: int
+    drafts_merged: int
+    events_created: int
+
+
 class ImportResult(InputModel):
     created: list[str]
     updated: list[str]

@@ -45,10 +45,11 @@ async def test_every_catalog_metric_is_exposed_exactly(client: httpx.AsyncClient
     assert not extra, f"the exposition has names outside the catalog: {extra}"
 
 
-async def test_target_info_carries_the_resource(client: httpx.AsyncClient) -> None:
+async def test_target_info_carries_the_resource(client: httpx.AsyncClient, backend) -> None:
     families = await scrape(client)
     (_, labels, _), *_ = families["target_info"].samples
-    assert labels["service_name"] == "bgw-api"
+    # On SQLite `bgw serve` also schedules agents: one process doing both is plain `bgw`.
+    assert labels["service_name"] == ("bgw" if backend.name == "sqlite" else "bgw-api")
     assert labels["service_namespace"] == "bgw"
     assert labels["service_instance_id"]
     assert labels["deployment_environment"] == "development"

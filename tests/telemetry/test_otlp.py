@@ -120,7 +120,7 @@ async def test_metrics_and_traces_reach_the_collector(
     names = receiver.metric_names()
     assert {"api_requests", "api_response_time_seconds", "notifications_sent"} <= names
     resource = receiver.resource()
-    assert resource["service.name"] == "bgw-api"
+    assert resource["service.name"] == "bgw"  # API and scheduler in one process
     assert resource["service.namespace"] == "bgw"
     assert resource["service.instance.id"]
 

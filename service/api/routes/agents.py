@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, status
+from fastapi import APIRouter, Body, Path, Query, Request, status
 from sqlalchemy import select
 
+from service.agents.runner import AgentBusy
 from service.api.crud import apply_changes, changes_of, get_or_404
 from service.api.deps import QuotasDep, SessionDep
 from service.api.errors import conflict, invalid
 from service.api.pagination import Limit, Offset, offset_page
-from service.db.models import SourceAgent, Store
+from service.db.models import AgentRun, SourceAgent, Store
 from service.domain import AgentType
 from service.schemas.agents import (
     SECRET_MASK,
     AgentManifest,
     AgentRead,
+    AgentRunRead,
     AgentUpdate,
     ImportResult,
     exported_config,
@@ -105,6 +107,38 @@ async def get_agent(agent_id: AgentId, session: SessionDep, quotas: QuotasDep) -
     read = AgentRead.model_validate(agent)
     read.pages_today = await quotas.used(agent_id)
     return read
+
+
+@router.post(
+    "/{agent_id}/run",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={409: {"description": "The agent is running already"}},
+)
+async def run_agent(agent_id: AgentId, session: SessionDep, request: Request) -> dict[str, str]:
+    """Run the agent now, in the background (disabled agents too); follow it in ``/runs``."""
+    await get_or_404(session, SourceAgent, agent_id, "agent")
+    try:
+        await request.app.state.agents.start_run(agent_id)
+    except AgentBusy as exc:
+        raise conflict(str(exc)) from exc
+    return {"agent_id": agent_id, "status": "accepted"}
+
+
+@router.get("/{agent_id}/runs", response_model=list[AgentRunRead])
+async def list_runs(
+    agent_id: AgentId,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[AgentRun]:
+    """The agent's latest runs, newest first: status, reason and what each found."""
+    await get_or_404(session, SourceAgent, agent_id, "agent")
+    stmt = (
+        select(AgentRun)
+        .where(AgentRun.agent_id == agent_id)
+        .order_by(AgentRun.started_at.desc(), AgentRun.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
 
 
 @router.patch("/{agent_id}", response_model=AgentRead)
