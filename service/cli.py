@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import os
 from collections.abc import Callable
 from typing import Annotated, NoReturn, TypeVar
 
@@ -15,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from service.agents.runner import AgentBusy, AgentNotFound
 from service.config import Settings, get_settings
 from service.db import migrate
+from service.demo.runner import run_demo
 from service.domain import AgentRunStatus
 from service.worker import run_agent_once, run_worker
 from telemetry.export import otlp_configured
@@ -55,6 +58,38 @@ def serve(
 
 
 @app.command()
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    site_port: Annotated[int, typer.Option(min=1, max=65535, help="The demo shops' port.")] = 8081,
+    phase_seconds: Annotated[
+        float, typer.Option(min=1, help="How often the demo shops' catalogue moves on.")
+    ] = 15.0,
+) -> None:
+    """Run BGW against local demo shops whose prices, badges and stock change: within a minute
+    there are events of every kind, metrics and traces. Uses ./bgw-demo.db unless DATABASE_URL
+    is set."""
+    if "DATABASE_URL" not in os.environ:
+        os.environ["DATABASE_URL"] = "sqlite+aiosqlite:///./bgw-demo.db"
+        get_settings.cache_clear()
+    settings = _settings()
+    _prepare_database(settings)
+    site = f"http://127.0.0.1:{site_port}"
+    public = f"http://{_reachable(host)}:{port}"
+    typer.echo(
+        "BGW demo\n"
+        f"  demo shops   {site}/  (catalogue moves every {phase_seconds:g} s)\n"
+        f"  API docs     {public}/docs\n"
+        f"  events       {public}/api/events\n"
+        f"  metrics      {public}/api/metrics/prometheus\n"
+        f"  stats        {public}/api/metrics/stats\n"
+        f"  health       {public}/api/metrics/health\n"
+        "Agents run every 10 s; events of every kind appear within a minute. Ctrl+C stops."
+    )
+    asyncio.run(run_demo(settings, host, port, site_port, phase_seconds))
+
+
+@app.command()
 def worker() -> None:
     """Schedule and run agents (run one or more next to `bgw serve` on PostgreSQL + Redis)."""
     settings = _settings()
@@ -85,6 +120,15 @@ def agents_run(agent_id: Annotated[str, typer.Argument(help="The agent's id.")])
     )
     if result.status is AgentRunStatus.ERROR:
         raise typer.Exit(code=1)
+
+
+def _reachable(host: str) -> str:
+    """The name to print for a listening address: a wildcard or loopback is `localhost`."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return "localhost" if address.is_unspecified or address.is_loopback else host
 
 
 def _check_multi_worker(settings: Settings) -> None:
