@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
@@ -14,11 +15,22 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from service.agents.manifests import (
+    ManifestFileError,
+    ManifestRejected,
+    field_path,
+    import_manifests,
+    install_builtin,
+    line_of,
+    parse_manifest_file,
+)
 from service.agents.runner import AgentBusy, AgentNotFound
 from service.config import Settings, get_settings
 from service.db import migrate
+from service.db.engine import create_engine, create_session_factory
 from service.demo.runner import run_demo
 from service.domain import AgentRunStatus
+from service.schemas.agents import ImportResult
 from service.worker import run_agent_once, run_worker
 from telemetry.export import otlp_configured
 
@@ -97,7 +109,9 @@ def worker() -> None:
     asyncio.run(run_worker(settings))
 
 
-agents_app = typer.Typer(help="Agents: run one now.", no_args_is_help=True)
+agents_app = typer.Typer(
+    help="Agents: run, import, install the built-in ones.", no_args_is_help=True
+)
 app.add_typer(agents_app, name="agents")
 
 
@@ -129,6 +143,61 @@ def _reachable(host: str) -> str:
     except ValueError:
         return host
     return "localhost" if address.is_unspecified or address.is_loopback else host
+
+
+@agents_app.command("import")
+def agents_import(
+    file: Annotated[Path, typer.Argument(help="A JSON manifest, or a list of them.")],
+) -> None:
+    """Create or update agents from a manifest file (all or nothing)."""
+    settings = _settings()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{file}: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        _fail(f"{file}: not UTF-8 text")
+    try:
+        manifests = parse_manifest_file(text)
+    except ManifestFileError as exc:
+        _fail(f"{file}:{exc.line}: {exc.message}")
+    _prepare_database(settings)
+    try:
+        result = asyncio.run(_import(settings, manifests))
+    except ManifestRejected as exc:
+        loc = exc.problem.loc
+        _fail(f"{file}:{line_of(text, loc)}: {field_path(loc)}: {exc.problem.message}")
+    typer.echo(
+        f"created: {', '.join(result.created) or '-'}; updated: {', '.join(result.updated) or '-'}"
+    )
+
+
+@agents_app.command("install-builtin")
+def agents_install_builtin() -> None:
+    """Add the built-in shops and their agents (disabled; check selectors, then enable)."""
+    settings = _settings()
+    _prepare_database(settings)
+    stores, agents = asyncio.run(_install_builtin(settings))
+    typer.echo(f"stores added: {', '.join(stores) or '-'}")
+    typer.echo(f"agents added (disabled): {', '.join(agents) or '-'}")
+
+
+async def _import(settings: Settings, manifests: list) -> ImportResult:
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            return await import_manifests(session, manifests)
+    finally:
+        await engine.dispose()
+
+
+async def _install_builtin(settings: Settings) -> tuple[list[str], list[str]]:
+    engine = create_engine(settings)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            return await install_builtin(session)
+    finally:
+        await engine.dispose()
 
 
 def _check_multi_worker(settings: Settings) -> None:

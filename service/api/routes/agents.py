@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request, status
 from sqlalchemy import select
 
+from service.agents.manifests import ManifestRejected, import_manifests, keep_secrets
 from service.agents.runner import AgentBusy
 from service.api.crud import apply_changes, changes_of, get_or_404
 from service.api.deps import QuotasDep, SessionDep
@@ -15,7 +16,6 @@ from service.api.pagination import Limit, Offset, offset_page
 from service.db.models import AgentRun, SourceAgent, Store
 from service.domain import AgentType
 from service.schemas.agents import (
-    SECRET_MASK,
     AgentManifest,
     AgentRead,
     AgentRunRead,
@@ -79,24 +79,10 @@ async def import_agents(
     manifests: Annotated[list[AgentManifest], Body(max_length=MAX_IMPORT)],
 ) -> ImportResult:
     """Create or update agents from manifests, all or nothing."""
-    seen: set[str] = set()
-    for index, manifest in enumerate(manifests):
-        if manifest.id in seen:
-            raise invalid(("body", index, "id"), f"agent {manifest.id!r} appears twice")
-        seen.add(manifest.id)
-        await _ensure_store(session, manifest.store_id, ("body", index, "store_id"))
-
-    result = ImportResult(created=[], updated=[])
-    for manifest in manifests:
-        data = manifest.model_dump(mode="json")
-        agent = await session.get(SourceAgent, manifest.id)
-        if agent is None:
-            session.add(SourceAgent(**data))
-            result.created.append(manifest.id)
-        else:
-            data["config"] = _keep_secrets(data["config"], agent.config)
-            apply_changes(agent, data)
-            result.updated.append(manifest.id)
+    try:
+        result = await import_manifests(session, manifests)
+    except ManifestRejected as exc:
+        raise invalid(("body", *exc.problem.loc), exc.problem.message) from exc
     await session.commit()
     return result
 
@@ -148,7 +134,7 @@ async def update_agent(agent_id: AgentId, body: AgentUpdate, session: SessionDep
     if changes.get("store_id") is not None:
         await _ensure_store(session, changes["store_id"], ("body", "store_id"))
     if changes.get("config") is not None:
-        changes["config"] = _keep_secrets(changes["config"], agent.config)
+        changes["config"] = keep_secrets(changes["config"], agent.config)
     apply_changes(agent, changes)
     await session.commit()
     return agent
@@ -165,21 +151,6 @@ async def delete_agent(agent_id: AgentId, session: SessionDep) -> None:
 async def _ensure_store(session: SessionDep, store_id: str, loc: tuple[str | int, ...]) -> None:
     if await session.get(Store, store_id) is None:
         raise invalid(loc, f"unknown store {store_id!r}; create it first")
-
-
-def _keep_secrets(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
-    """Merge secret headers: none sent keeps the stored ones (an exported manifest has none);
-    a value sent back masked keeps its stored value; an empty value removes the header."""
-    stored = old.get("secret_headers") or {}
-    given = new.get("secret_headers") or {}
-    if not given:
-        merged = dict(stored)
-    else:
-        merged = {
-            name: stored.get(name, "") if value == SECRET_MASK else value
-            for name, value in given.items()
-        }
-    return {**new, "secret_headers": {name: value for name, value in merged.items() if value}}
 
 
 def _manifest(agent: SourceAgent) -> dict[str, Any]:
