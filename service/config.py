@@ -111,6 +111,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OLLAMA_URL", "BGW_OLLAMA_URL"),
         description="Ollama for low-confidence matches; checked by health when set.",
     )
+    ollama_model: str = Field("qwen2.5:3b", description="The Ollama model asked about matches.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] | None = Field(
         None, description="Default: json in production, console in development."

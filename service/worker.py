@@ -19,6 +19,7 @@ from service.agents.scheduler import Scheduler
 from service.config import Settings
 from service.coordination import Coordinator, create_coordinator
 from service.db.engine import create_engine, create_session_factory
+from service.pipeline.llm import OllamaExtractor
 from service.pipeline.sink import EventSink, NoSink
 from service.quotas import DailyPages
 from telemetry import setup_telemetry
@@ -59,8 +60,18 @@ def build_runtime(
         headers={"user-agent": settings.user_agent},
     )
     fetcher = Fetcher(http, RobotsCache(http, settings.user_agent), quotas)
+    llm = (
+        OllamaExtractor(settings.ollama_url, http, settings.ollama_model)
+        if settings.ollama_url
+        else None
+    )
     runner = AgentRunner(
-        sessions, coordinator, fetcher, sink or NoSink(), lease_seconds=settings.agent_lease_seconds
+        sessions,
+        coordinator,
+        fetcher,
+        sink or NoSink(),
+        llm=llm,
+        lease_seconds=settings.agent_lease_seconds,
     )
     scheduler = Scheduler(sessions, runner, tick_seconds=settings.scheduler_tick_seconds)
     return AgentRuntime(runner, scheduler, http)

@@ -1,5 +1,6 @@
-"""A local shop web server for agent tests: pages by path, robots.txt, and failures on demand
-(a status, a Retry-After, a delay longer than the client's timeout). It records every request."""
+"""A local web server for tests: replies by path (GET, or POST with the body kept), robots.txt,
+and failures on demand (a status, a Retry-After, a delay longer than the client's timeout). It
+records every request. It stands in for shops and for the Ollama API."""
 
 from __future__ import annotations
 
@@ -29,9 +30,15 @@ class FakeShop:
         self.port = free_port()
         self.routes: dict[str, Route | list[Route]] = {"/robots.txt": Reply(404)}
         self.requests: list[tuple[float, str]] = []
+        self.bodies: list[bytes] = []
         shop = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                shop.bodies.append(self.rfile.read(length))
+                self.do_GET()
+
             def do_GET(self) -> None:
                 shop.requests.append((time.monotonic(), self.path))
                 reply = shop._reply(self.path)

@@ -34,7 +34,8 @@ from service.agents.politeness import TokenBucket
 from service.coordination import Coordinator, Lease
 from service.db.models import AgentRun, Game, RawItem, SourceAgent, Store
 from service.domain import AgentMode, AgentRunStatus, AgentType
-from service.pipeline.matching import WatchedGame, Watchlist
+from service.pipeline.llm import OllamaExtractor
+from service.pipeline.matching import Match, WatchedGame, Watchlist
 from service.pipeline.sink import EventSink
 from service.pipeline.store import EventStore, PipelineStats
 from service.quotas import QuotaExceeded
@@ -44,6 +45,7 @@ from telemetry.tracing import AGENT_ID, STORE_ID, traced
 log = structlog.get_logger("bgw.agents")
 
 LEASE_SECONDS = 90.0
+MAX_LLM_CALLS_PER_RUN = 50
 ABANDONED = "abandoned: the worker running it stopped before it finished"
 
 
@@ -82,6 +84,7 @@ class AgentRunner:
     coordinator: Coordinator
     fetcher: Fetcher
     sink: EventSink
+    llm: OllamaExtractor | None = None
     lease_seconds: float = LEASE_SECONDS
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
@@ -174,8 +177,11 @@ class AgentRunner:
         with traced("agent.run", {AGENT_ID: agent_id, STORE_ID: snapshot.store_id}) as span:
             progress = await self._collect(snapshot)
             watchlist = Watchlist(WatchedGame(i, t, tuple(s or ())) for i, t, s in games)
+            matches = await self._settle_uncertain(progress.drafts, watchlist)
             try:
-                status, reason, created = await self._store(run.id, snapshot, progress, watchlist)
+                status, reason, created = await self._store(
+                    run.id, snapshot, progress, watchlist, matches
+                )
             except Exception as exc:  # the run's results are rolled back; the run says why
                 status, reason, created = AgentRunStatus.ERROR, f"storing failed: {exc!r}"[:500], 0
                 async with self.sessions() as session, session.begin():
@@ -239,6 +245,20 @@ class AgentRunner:
                 url = result.next_url
         return progress
 
+    async def _settle_uncertain(
+        self, drafts: list[Draft], watchlist: Watchlist
+    ) -> dict[str, Match]:
+        """Ask the LLM about matches in the uncertain band (before the transaction opens: a
+        slow model must not hold database locks)."""
+        if self.llm is None:
+            return {}
+        settled: dict[str, Match] = {}
+        for draft in drafts[:MAX_LLM_CALLS_PER_RUN]:
+            fuzzy = watchlist.match(draft.title)
+            if fuzzy.game_id is not None and not fuzzy.certain and draft.title not in settled:
+                settled[draft.title] = await self.llm.resolve(draft, watchlist, fuzzy)
+        return settled
+
     async def _seen(self, page: Page) -> bool:
         async with self.sessions() as session:
             found = await session.scalar(
@@ -247,7 +267,12 @@ class AgentRunner:
         return found is not None
 
     async def _store(
-        self, run_id: int, agent: _AgentSnapshot, progress: _Progress, watchlist: Watchlist
+        self,
+        run_id: int,
+        agent: _AgentSnapshot,
+        progress: _Progress,
+        watchlist: Watchlist,
+        matches: dict[str, Match],
     ) -> tuple[AgentRunStatus, str | None, int]:
         if progress.stopped is not None:
             status, reason = progress.stopped
@@ -275,7 +300,7 @@ class AgentRunner:
             events = EventStore(
                 session, watchlist, agent.store_id, agent.id, agent.currency, agent.mode
             )
-            stats = await events.process(progress.drafts)
+            stats = await events.process(progress.drafts, matches)
             if stats.events:
                 await self.sink.on_events(session, stats.events)
             await self._finish(session, run_id, status, reason, progress, stats)
