@@ -7,6 +7,7 @@ packages=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || command -v pg_ctl >/dev/null \
   || packages+=(postgresql)
 command -v redis-server >/dev/null || packages+=(redis-server)
+command -v promtool >/dev/null || packages+=(prometheus)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0
@@ -17,6 +18,6 @@ if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 else
-  echo "The tests start real servers; install: sudo apt-get install -y ${packages[*]}" >&2
+  echo "The tests start real servers and tools; install: sudo apt-get install -y ${packages[*]}" >&2
   exit 1
 fi

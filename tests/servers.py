@@ -21,7 +21,7 @@ import pytest
 
 INSTALL_HINT = (
     "install it with `make test` as root on Debian/Ubuntu, or "
-    "`apt-get install -y postgresql redis-server`"
+    "`apt-get install -y postgresql redis-server prometheus`"
 )
 
 
