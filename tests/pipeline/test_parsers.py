@@ -9,19 +9,12 @@ import pytest
 
 from service.agents.parsers import PARSERS
 from service.domain import AgentType, EventKind
+from tests.agents_fixtures import HOBBYGAMES_SELECTORS
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 
 HOBBYGAMES = {
-    "selectors": {
-        "item": ".product-card",
-        "title": ".product-card__title",
-        "url": ".product-card__title::attr(href)",
-        "price": ".price",
-        "old_price": ".price-old",
-        "badge": ".product-card__labels",
-        "in_stock": ".product-card__stock",
-    },
+    "selectors": HOBBYGAMES_SELECTORS,
     "pagination": {"next_selector": "a.pagination__next::attr(href)", "max_pages": 3},
 }
 LAVKAIGR = {
