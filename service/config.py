@@ -6,6 +6,7 @@ user sets. Standard ``OTEL_*`` variables are not here: the OpenTelemetry SDK rea
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -83,6 +84,13 @@ class Settings(BaseSettings):
         description="User-Agent of agents' requests, and the name robots.txt rules apply to.",
     )
 
+    # Notifications.
+    quiet_hours: str | None = Field(
+        None,
+        description="BGW_QUIET_HOURS=23:00-08:00: notifications created then wait until it ends "
+        "(in BGW_TIMEZONE). Unset: no quiet hours.",
+    )
+
     # Telemetry. Standard OTEL_* variables (endpoint, sampler, SDK switch) are read by the SDK.
     tracing_enabled: bool = Field(
         True, description="BGW_TRACING_ENABLED=false: metrics only, no spans at all."
@@ -127,6 +135,19 @@ class Settings(BaseSettings):
         if not sep:
             raise ValueError("must be a URL such as sqlite+aiosqlite:///./bgw.db")
         return f"{_ASYNC_DRIVERS.get(scheme, scheme)}://{rest}"
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+        except ValueError as exc:
+            raise ValueError("must look like 23:00-08:00") from exc
+        if start == end:
+            raise ValueError("start and end must differ")
+        return f"{start:%H:%M}-{end:%H:%M}"
 
     @field_validator("timezone")
     @classmethod

@@ -20,8 +20,10 @@ from service.config import Settings
 from service.coordination import Coordinator, create_coordinator
 from service.db.engine import create_engine, create_session_factory
 from service.pipeline.llm import OllamaExtractor
-from service.pipeline.sink import EventSink, NoSink
+from service.pipeline.sink import EventSink
 from service.quotas import DailyPages
+from service.rules.firing import RulesSink
+from service.rules.quiet import QuietHours
 from telemetry import setup_telemetry
 
 log = structlog.get_logger("bgw.worker")
@@ -69,7 +71,7 @@ def build_runtime(
         sessions,
         coordinator,
         fetcher,
-        sink or NoSink(),
+        sink or RulesSink(QuietHours(settings.quiet_hours, settings.tz)),
         llm=llm,
         lease_seconds=settings.agent_lease_seconds,
     )

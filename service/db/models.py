@@ -225,6 +225,8 @@ class Notification(Base):
         CheckConstraint(f"channel IN ({sql_in(Channel)})", name="channel"),
         CheckConstraint(f"status IN ({sql_in(NotificationStatus)})", name="status"),
         Index(None, "status", "created_at"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "rule_id", "cooldown_key", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -241,3 +243,7 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the dispatcher may (next) try it: the end of quiet hours, or a retry's backoff.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The listing a cooldown is about: the event's signature when the rule fired.
+    cooldown_key: Mapped[str] = mapped_column(String(64), default="")

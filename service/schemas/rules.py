@@ -1,5 +1,7 @@
 """Alert rules: conditions over event fields, combined with AND or OR.
 
+``game`` takes a watchlist title (or part of one) or a game's id.
+
 Each field has a type, and each type admits a closed set of operators; a condition that pairs a
 field with an operator or value it cannot take is rejected with the condition's index and reason.
 """
@@ -10,10 +12,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from service.domain import Channel, EventKind, RuleField, RuleLogic, RuleOp
 from service.schemas.common import InputModel, Name, ReadModel
+from service.schemas.history import EventRead
 
 TEXT_FIELDS = {RuleField.GAME, RuleField.TITLE}
 CHOICE_FIELDS = {RuleField.KIND, RuleField.STORE_ID, RuleField.REGION}
@@ -58,6 +61,10 @@ def _coerce_value(field: RuleField, op: RuleOp, value: Any) -> Any:
 
 
 def _scalar(field: RuleField, value: Any) -> Any:
+    if field is RuleField.GAME and isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise ValueError("game takes a watchlist title or a game id ≥ 1")
+        return value  # a watchlist id
     if field in BOOL_FIELDS:
         if not isinstance(value, bool):
             raise ValueError(f"{field.value} takes true or false")
@@ -120,3 +127,15 @@ class RuleRead(ReadModel):
     enabled: bool
     created_at: datetime
     updated_at: datetime
+
+
+class PreviewItem(BaseModel):
+    event: EventRead
+    reasons: list[str]
+
+
+class RulePreview(BaseModel):
+    rule_id: int
+    evaluated: int
+    fired: int
+    events: list[PreviewItem]

@@ -1,0 +1,1 @@
+"""Rules: which new events notify, and how (the notifications issue delivers them)."""
