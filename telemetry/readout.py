@@ -1,33 +1,41 @@
-"""Reading the catalog's current values back from the Prometheus bridge, for humans
-(``/api/metrics/stats``): totals of a counter and quantiles of a histogram, computed as
-PromQL's ``histogram_quantile`` does."""
+"""Reading the catalog's current values back, for humans (``/api/metrics/stats``): totals of a
+counter and quantiles of a histogram, computed as PromQL's ``histogram_quantile`` does."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from prometheus_client import CollectorRegistry
-
-
-def counter_total(registry: CollectorRegistry, name: str) -> float:
-    """The sum of a counter over all its series (``name`` as exposed, with ``_total``)."""
-    return sum(
-        sample.value
-        for family in registry.collect()
-        for sample in family.samples
-        if sample.name == name
-    )
+from opentelemetry.sdk.metrics.export import MetricsData
 
 
-def histogram_buckets(registry: CollectorRegistry, name: str) -> dict[float, float]:
+def _points(data: MetricsData | None, otel_name: str) -> Iterator[Any]:
+    if data is None:
+        return
+    for resource_metrics in data.resource_metrics:
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                if metric.name == otel_name:
+                    yield from metric.data.data_points
+
+
+def counter_total(data: MetricsData | None, otel_name: str) -> float:
+    """The sum of a counter over all its series."""
+    return float(sum(point.value for point in _points(data, otel_name)))
+
+
+def histogram_buckets(data: MetricsData | None, otel_name: str) -> dict[float, float]:
     """Cumulative bucket counts by upper bound, summed over all series of a histogram."""
     buckets: dict[float, float] = defaultdict(float)
-    for family in registry.collect():
-        for sample in family.samples:
-            if sample.name == f"{name}_bucket":
-                buckets[float(sample.labels["le"])] += sample.value
+    for point in _points(data, otel_name):
+        cumulative = 0
+        for bound, count in zip(
+            (*point.explicit_bounds, math.inf), point.bucket_counts, strict=False
+        ):
+            cumulative += count
+            buckets[float(bound)] += cumulative
     return dict(buckets)
 
 

@@ -55,7 +55,8 @@ async def collect_stats(
     rules_active = await session.scalar(select(func.count()).where(AlertRule.enabled.is_(True)))
 
     enabled = [(agent_id, limits) for agent_id, on, limits in agents if on]
-    p95 = histogram_quantile(0.95, histogram_buckets(bridge.registry, API_RESPONSE_TIME.name))
+    snapshot = bridge.snapshot()
+    p95 = histogram_quantile(0.95, histogram_buckets(snapshot, API_RESPONSE_TIME.otel_name))
     return {
         "window_hours": int(WINDOW.total_seconds() // 3600),
         "agents": {
@@ -78,7 +79,7 @@ async def collect_stats(
         "notifications_24h": dict(notifications),
         "rules_active": rules_active or 0,
         "api": {
-            "requests": int(counter_total(bridge.registry, API_REQUESTS.name)),
+            "requests": int(counter_total(snapshot, API_REQUESTS.otel_name)),
             "p95_latency_seconds": None if p95 is None else round(p95, 6),
         },
     }
