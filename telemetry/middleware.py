@@ -15,6 +15,7 @@ from collections.abc import Collection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from telemetry.instruments import API_REQUESTS, API_RESPONSE_TIME
+from telemetry.server_spans import name_server_span
 
 UNMATCHED = "unmatched"
 OTHER_METHOD = "other"
@@ -38,6 +39,10 @@ class ApiMetricsMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # Routing is done and the server span still open: give it the route now.
+                route = scope.get("route")
+                if route is not None:
+                    name_server_span(scope["method"], route.path)
             await send(message)
 
         try:
@@ -45,8 +50,8 @@ class ApiMetricsMiddleware:
         finally:
             route = scope.get("route")
             endpoint = getattr(route, "path", None) or UNMATCHED
+            method = scope["method"]
             if endpoint not in self.excluded:
-                method = scope["method"]
                 attributes = {
                     "method": method if method in METHODS else OTHER_METHOD,
                     "endpoint": endpoint,

@@ -41,6 +41,7 @@ from telemetry.export import (
 from telemetry.instruments import bind_catalog, unbind_catalog
 from telemetry.prometheus import PrometheusBridge
 from telemetry.resource import Role, build_resource
+from telemetry.server_spans import use_cheap_span_details
 from telemetry.tracing import bind_tracer_provider
 from telemetry.views import catalog_views
 
@@ -103,7 +104,8 @@ class Telemetry:
 
     def instrument_app(self, app: Any, excluded_urls: str) -> None:
         """Server spans for a FastAPI app. Its own HTTP metrics go to a no-op provider: the
-        catalog's middleware measures requests more cheaply and with bounded labels."""
+        catalog's middleware measures requests more cheaply and with bounded labels. Span names
+        come from the router's choice, not a second route match (``server_spans``)."""
         if not self.tracing_enabled:
             return
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -115,6 +117,7 @@ class Telemetry:
             excluded_urls=excluded_urls,
             exclude_spans=["receive", "send"],
         )
+        use_cheap_span_details(app)
         self._instrumented.append(lambda: FastAPIInstrumentor.uninstrument_app(app))
 
     def instrument_engine(self, engine: Any) -> None:

@@ -91,3 +91,31 @@ async def test_tracing_can_be_switched_off(backend: Backend, clean_db: None) -> 
     assert app.state.telemetry.tracer_provider is None
     assert app.state.telemetry.meter_provider is not None
     app.state.telemetry.shutdown()
+
+
+@pytest.mark.backends("sqlite")
+async def test_server_spans_are_named_without_a_second_route_match(
+    traced_client: tuple[httpx.AsyncClient, InMemorySpanExporter],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import opentelemetry.instrumentation.fastapi as fastapi_instrumentation
+
+    def no_scan(scope: object) -> None:
+        raise AssertionError("the instrumentation matched routes again")
+
+    monkeypatch.setattr(fastapi_instrumentation, "_get_route_details", no_scan)
+    client, exporter = traced_client
+    exporter.clear()
+    assert (await client.get("/api/games/12345")).status_code == 404
+    assert (await client.get("/no/such/path")).status_code == 404
+    assert (await client.request("FOO", "/api/games")).status_code == 405
+    names = [
+        (s.name, s.attributes.get("http.route"))
+        for s in exporter.get_finished_spans()
+        if s.kind is SpanKind.SERVER
+    ]
+    assert names == [
+        ("GET /api/games/{game_id}", "/api/games/{game_id}"),
+        ("GET", None),  # no route matched: the method alone, as the instrumentation names it
+        ("HTTP /api/games", "/api/games"),
+    ]
