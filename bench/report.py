@@ -1,0 +1,102 @@
+"""Summaries of a run: medians, ratios to a reference from the same run, and text tables."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bench.apps import BY_NAME
+
+
+def summarize_load(rounds: Mapping[str, Sequence[Mapping[str, float]]]) -> list[dict[str, Any]]:
+    """Per variant: median requests/s over the rounds, its ratio to the reference's median, and
+    the spread of the per-round ratios (each round's variant over the same round's reference)."""
+    medians = {
+        name: statistics.median(r["requests_per_second"] for r in results)
+        for name, results in rounds.items()
+    }
+    rows = []
+    for name, results in rounds.items():
+        variant = BY_NAME[name]
+        reference = rounds.get(variant.reference)
+        row: dict[str, Any] = {
+            "variant": name,
+            "description": variant.description,
+            "reference": variant.reference,
+            "rps_median": medians[name],
+            "rps_rounds": [r["requests_per_second"] for r in results],
+            "p50_ms_median": statistics.median(r["p50_ms"] for r in results),
+            "p99_ms_median": statistics.median(r["p99_ms"] for r in results),
+            "server_cpu_us_median": statistics.median(r["server_cpu_us"] for r in results),
+            "server_cpu_share_median": statistics.median(r["server_cpu_share"] for r in results),
+            "foreign_cores_max": max(r["foreign_cores"] for r in results),
+            "target": variant.target,
+        }
+        if reference is not None:
+            row["ratio"] = medians[name] / medians[variant.reference]
+            # The same ratio as implied by the server's CPU time per request, which another
+            # process stealing the core disturbs less than it disturbs requests/s.
+            row["cpu_ratio"] = statistics.median(
+                r["server_cpu_us"] for r in reference
+            ) / statistics.median(r["server_cpu_us"] for r in results)
+            paired = [
+                mine["requests_per_second"] / theirs["requests_per_second"]
+                for mine, theirs in zip(results, reference, strict=True)
+            ]
+            row["ratio_min"], row["ratio_max"] = min(paired), max(paired)
+            if variant.target is not None:
+                row["goal_met"] = row["ratio"] >= variant.target
+        rows.append(row)
+    return rows
+
+
+def summarize_cpu(rounds: Mapping[str, Sequence[float]]) -> list[dict[str, Any]]:
+    """Per variant: median CPU µs per request over the rounds, and the difference to its
+    reference (what the instrumentation adds per request)."""
+    medians = {name: statistics.median(values) for name, values in rounds.items()}
+    rows = []
+    for name, values in rounds.items():
+        reference = BY_NAME[name].reference
+        row: dict[str, Any] = {
+            "variant": name,
+            "cpu_us_median": medians[name],
+            "cpu_us_rounds": list(values),
+            "reference": reference,
+        }
+        if reference in medians:
+            row["added_us"] = medians[name] - medians[reference]
+        rows.append(row)
+    return rows
+
+
+def load_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    lines = [
+        f"{'variant':<22} {'req/s':>8} {'ratio':>6} {'per-round':>11} {'target':>9} {'CPU r.':>6} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'CPU µs':>7} {'busy':>5} {'others':>6}  vs",
+    ]
+    for row in rows:
+        ratio = f"{row['ratio']:.2f}" if "ratio" in row else "-"
+        cpu_ratio = f"{row['cpu_ratio']:.2f}" if "cpu_ratio" in row else "-"
+        spread = f"{row['ratio_min']:.2f}-{row['ratio_max']:.2f}" if "ratio" in row else "-"
+        target = "-" if row["target"] is None else f"≥{row['target']:.2f}"
+        if "goal_met" in row:
+            target += " ok" if row["goal_met"] else " NO"
+        lines.append(
+            f"{row['variant']:<22} {row['rps_median']:>8.0f} {ratio:>6} {spread:>11} "
+            f"{target:>9} {cpu_ratio:>6} {row['p50_ms_median']:>7.2f} {row['p99_ms_median']:>7.2f} "
+            f"{row['server_cpu_us_median']:>7.0f} {row['server_cpu_share_median']:>5.0%} "
+            f"{row['foreign_cores_max']:>6.2f}  "
+            f"{row['reference']}"
+        )
+    return "\n".join(lines)
+
+
+def cpu_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    lines = [f"{'variant':<22} {'CPU µs/req':>10} {'added µs':>9}  vs"]
+    for row in rows:
+        added = f"{row['added_us']:+.1f}" if "added_us" in row else "-"
+        lines.append(
+            f"{row['variant']:<22} {row['cpu_us_median']:>10.1f} {added:>9}  {row['reference']}"
+        )
+    return "\n".join(lines)
