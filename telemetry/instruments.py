@@ -21,7 +21,7 @@ drop from the name; durations are in seconds (``s``) and their names already end
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -330,14 +330,3 @@ def unbind_catalog() -> None:
     meter = NoOpMeter(METER_NAME)
     for instrument in CATALOG:
         instrument.bind(meter)
-
-
-def by_name(name: str) -> Instrument:
-    for instrument in CATALOG:
-        if instrument.name == name:
-            return instrument
-    raise KeyError(name)
-
-
-def names(kind: Kind | None = None) -> Sequence[str]:
-    return [i.name for i in CATALOG if kind is None or i.kind is kind]

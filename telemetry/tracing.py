@@ -47,10 +47,6 @@ def bind_tracer_provider(provider: TracerProvider | None) -> None:
     _tracer = provider.get_tracer(TRACER_NAME) if provider is not None else trace.NoOpTracer()
 
 
-def tracer() -> Tracer:
-    return _tracer
-
-
 class traced:
     """Start a span named ``name``; usable as ``@traced(...)``, ``with`` or ``async with``."""
 
