@@ -135,14 +135,14 @@ def lean_full() -> FastAPI:
     """BGW's full telemetry through the one-middleware prototype (bench/prototypes.py)."""
     from bench.prototypes import LeanTelemetryMiddleware
     from telemetry import setup_telemetry
-    from telemetry.tracing import tracer
 
     telemetry = setup_telemetry(BenchSettings(tracing_enabled=True), role="api")
+    assert telemetry.tracer_provider is not None, "tracing is enabled"
     app = items_app()
     app.state.telemetry = telemetry
     app.add_middleware(
         LeanTelemetryMiddleware,
-        tracer=tracer(),
+        tracer=telemetry.tracer_provider.get_tracer("bench.prototypes"),
         excluded_endpoints=UNMEASURED_ENDPOINTS,
         untraced_prefixes=tuple(UNTRACED_URLS.split(",")),
     )
