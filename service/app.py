@@ -15,6 +15,7 @@ from service.api.routes import routers
 from service.config import Settings, get_settings
 from service.coordination import Coordinator, RedisCoordinator, create_coordinator
 from service.db.engine import create_engine, create_session_factory
+from service.notifications.setup import build_notifications
 from service.observability.gauges import GaugeRefresher
 from service.observability.health import build_monitor
 from service.quotas import DailyPages
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, role: Role | None = None) -> Fa
         state.coordinator = coordinator
         state.quotas = DailyPages(coordinator, settings.tz, settings.daily_pages_cap)
         state.agents = build_runtime(settings, state.sessions, coordinator, state.quotas)
+        state.notifications = build_notifications(settings, state.sessions)
         scheduler = state.agents.scheduler if settings.runs_worker else None
         state.health = build_monitor(
             settings, engine, coordinator, telemetry.export_status, http, scheduler
@@ -74,9 +76,11 @@ def create_app(settings: Settings | None = None, role: Role | None = None) -> Fa
         state.gauges.start()
         if scheduler is not None:
             scheduler.start()
+            state.notifications.dispatcher.start()
         try:
             yield
         finally:
+            await state.notifications.aclose()
             await state.agents.aclose()
             await state.gauges.stop()
             await state.health.stop()

@@ -90,6 +90,59 @@ class Settings(BaseSettings):
         description="BGW_QUIET_HOURS=23:00-08:00: notifications created then wait until it ends "
         "(in BGW_TIMEZONE). Unset: no quiet hours.",
     )
+    notify_max_attempts: int = Field(
+        6, ge=1, le=50, description="Send attempts before a notification is marked failed."
+    )
+    notify_backoff_seconds: float = Field(
+        10.0, gt=0, le=3600, description="First retry delay; it doubles with each attempt."
+    )
+    notify_backoff_max_seconds: float = Field(
+        1800.0, gt=0, le=86400, description="The longest delay between two attempts."
+    )
+    notify_timeout_seconds: float = Field(
+        15.0, gt=0, le=300, description="How long one send may take before it counts as failed."
+    )
+    notify_lease_seconds: float = Field(
+        120.0,
+        gt=0,
+        le=3600,
+        description="A claimed notification whose dispatcher died is retried after this long.",
+    )
+    dispatcher_tick_seconds: float = Field(
+        2.0, gt=0, le=300, description="How often the dispatcher looks for due notifications."
+    )
+    telegram_bot_token: SecretStr | None = Field(None, description="Telegram bot token.")
+    telegram_bot_token_file: Path | None = Field(
+        None, description="File holding the Telegram bot token (wins over the variable)."
+    )
+    telegram_chat_id: str | None = Field(None, description="Chat (or @channel) to send to.")
+    telegram_api_url: str = Field(
+        "https://api.telegram.org", description="Bot API base URL (a local server in tests)."
+    )
+    slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+    slack_webhook_url_file: Path | None = Field(
+        None, description="File holding the Slack webhook URL (wins over the variable)."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server; unset: no email channel.")
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="Default 587 with STARTTLS, 465 with SSL, 25 without."
+    )
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="starttls (upgrade after connecting), ssl (TLS from the start)."
+    )
+    smtp_ca_file: Path | None = Field(
+        None, description="CA bundle that signs the SMTP server's certificate (private relays)."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login; unset: no AUTH.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_password_file: Path | None = Field(
+        None, description="File holding the SMTP password (wins over the variable)."
+    )
+    smtp_from: str = Field("bgw@localhost", description="The From address of BGW's mail.")
+    smtp_to: str | None = Field(None, description="Recipients, separated by commas.")
+    webhook_url: SecretStr | None = Field(
+        None, description="URL that receives a JSON POST of each event and rule."
+    )
 
     # Telemetry. Standard OTEL_* variables (endpoint, sampler, SDK switch) are read by the SDK.
     tracing_enabled: bool = Field(
@@ -168,15 +221,24 @@ class Settings(BaseSettings):
     def service_version(self) -> str:
         return __version__
 
+    def secret(self, name: str) -> str | None:
+        """A secret setting ``name``: the content of ``<name>_file`` when set, else the variable.
+
+        A file that cannot be read is a configuration error naming the variable."""
+        path: Path | None = getattr(self, f"{name}_file", None)
+        if path is not None:
+            try:
+                return path.read_text(encoding="utf-8").strip() or None
+            except OSError as exc:
+                raise ValueError(f"cannot read BGW_{name.upper()}_FILE: {exc}") from exc
+        value = getattr(self, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return value or None
+
     def metrics_bearer_token(self) -> str | None:
         """The token /api/metrics/* requires, or None when the routes are open."""
-        if self.metrics_token_file is not None:
-            try:
-                token = self.metrics_token_file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ValueError(f"cannot read BGW_METRICS_TOKEN_FILE: {exc}") from exc
-            return token or None
-        return self.metrics_token.get_secret_value() if self.metrics_token else None
+        return self.secret("metrics_token")
 
     @property
     def runs_worker(self) -> bool:

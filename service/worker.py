@@ -19,6 +19,7 @@ from service.agents.scheduler import Scheduler
 from service.config import Settings
 from service.coordination import Coordinator, create_coordinator
 from service.db.engine import create_engine, create_session_factory
+from service.notifications.setup import build_notifications
 from service.pipeline.llm import OllamaExtractor
 from service.pipeline.sink import EventSink
 from service.quotas import DailyPages
@@ -89,17 +90,24 @@ async def run_worker(settings: Settings) -> None:
     sessions = create_session_factory(engine)
     quotas = DailyPages(coordinator, settings.tz, settings.daily_pages_cap)
     runtime = build_runtime(settings, sessions, coordinator, quotas)
+    notifications = build_notifications(settings, sessions)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     runtime.scheduler.start()
-    log.info("worker started", tick_seconds=settings.scheduler_tick_seconds)
+    notifications.dispatcher.start()
+    log.info(
+        "worker started",
+        tick_seconds=settings.scheduler_tick_seconds,
+        channels=sorted(notifications.channels),
+    )
     try:
         await stop.wait()
     finally:
         log.info("worker stopping")
+        await notifications.aclose()
         await runtime.aclose()
         await coordinator.aclose()
         await engine.dispose()

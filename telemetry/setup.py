@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -142,11 +143,18 @@ class Telemetry:
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
         from opentelemetry.instrumentation.redis import RedisInstrumentor
 
-        for instrumentor in (RedisInstrumentor(), HTTPXClientInstrumentor()):
-            instrumentor.instrument(
-                tracer_provider=self.tracer_provider, meter_provider=NoOpMeterProvider()
-            )
-            self._instrumented.append(instrumentor.uninstrument)
+        from telemetry.redaction import redact_request_url
+
+        providers = {"tracer_provider": self.tracer_provider, "meter_provider": NoOpMeterProvider()}
+        redis, httpx = RedisInstrumentor(), HTTPXClientInstrumentor()
+        redis.instrument(**providers)
+        self._instrumented.append(redis.uninstrument)
+        httpx.instrument(
+            **providers,
+            request_hook=redact_request_url,
+            async_request_hook=_async_hook(redact_request_url),
+        )
+        self._instrumented.append(httpx.uninstrument)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -203,3 +211,10 @@ def setup_telemetry(settings: TelemetrySettings, role: Role) -> Telemetry:
         telemetry.tracer_provider = provider
         bind_tracer_provider(provider)
     return telemetry
+
+
+def _async_hook(hook: Callable[..., None]) -> Callable[..., Awaitable[None]]:
+    async def async_hook(*args: object) -> None:
+        hook(*args)
+
+    return async_hook

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
 from service.coordination import Coordinator
+from service.notifications.setup import Notifications
 from service.quotas import DailyPages
 
 
@@ -30,7 +31,12 @@ def get_quotas(request: Request) -> DailyPages:
     return request.app.state.quotas
 
 
+def get_notifications(request: Request) -> Notifications:
+    return request.app.state.notifications
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CoordinatorDep = Annotated[Coordinator, Depends(get_coordinator)]
 QuotasDep = Annotated[DailyPages, Depends(get_quotas)]
+NotificationsDep = Annotated[Notifications, Depends(get_notifications)]

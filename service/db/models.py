@@ -247,3 +247,7 @@ class Notification(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The listing a cooldown is about: the event's signature when the rule fired.
     cooldown_key: Mapped[str] = mapped_column(String(64), default="")
+    # The W3C traceparent of the span that created it, so its send joins the event's trace.
+    trace_parent: Mapped[str | None] = mapped_column(String(55))
+    # What the provider called it when it confirmed: a Telegram message_id, an SMTP reply.
+    provider_ref: Mapped[str | None] = mapped_column(String(200))

@@ -19,7 +19,7 @@ from service.domain import NotificationStatus
 from service.rules.engine import evaluate
 from service.rules.facts import load_facts
 from service.rules.quiet import QuietHours
-from telemetry.tracing import RULE_ID, traced
+from telemetry.tracing import RULE_ID, current_traceparent, traced
 
 
 @dataclass
@@ -56,6 +56,7 @@ class RulesSink:
                                 created_at=now,
                                 next_attempt_at=quiet_until or now,
                                 cooldown_key=event.signature_hash,
+                                trace_parent=current_traceparent(),
                             )
                         )
                 span.set_attribute("bgw.rule.fired", fired)

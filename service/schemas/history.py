@@ -46,3 +46,5 @@ class NotificationRead(ReadModel):
     created_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None
+    next_attempt_at: datetime
+    provider_ref: str | None

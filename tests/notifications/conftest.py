@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.notifications.providers import FakeHTTPProvider, FakeSMTP
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeHTTPProvider]:
+    provider = FakeHTTPProvider("telegram").start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeHTTPProvider]:
+    provider = FakeHTTPProvider("slack").start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def webhook() -> Iterator[FakeHTTPProvider]:
+    provider = FakeHTTPProvider("webhook").start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def smtp(tmp_path) -> Iterator[FakeSMTP]:
+    server = FakeSMTP(tmp_path).start()
+    yield server
+    server.stop()
