@@ -129,18 +129,24 @@ class AgentRunner:
 
     @contextlib.asynccontextmanager
     async def _holding(self, lease: Lease) -> AsyncIterator[Lease]:
-        keeper = asyncio.create_task(self._keep(lease), name=f"lease:{lease.name}")
+        done = asyncio.Event()
+        keeper = asyncio.create_task(self._keep(lease, done), name=f"lease:{lease.name}")
         try:
             yield lease
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            # The keeper is told to stop, not cancelled: cancelling it in the middle of a Redis
+            # command can leave the pooled connection unusable, and the release hangs on it.
+            done.set()
+            await keeper
             await self.coordinator.release(lease)
 
-    async def _keep(self, lease: Lease) -> None:
+    async def _keep(self, lease: Lease, done: asyncio.Event) -> None:
         while True:
-            await asyncio.sleep(self.lease_seconds / 3)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.lease_seconds / 3):
+                    await done.wait()
+            if done.is_set():
+                return
             if not await self.coordinator.extend(lease, self.lease_seconds):
                 log.warning("agent lease lost", lock=lease.name)
                 return
