@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -95,7 +96,8 @@ func main() {
 	}
 
 	logged := &warnings{}
-	logrus.SetOutput(os.Stderr)
+	// Warnings are collected by the hook and reported below, as errors.
+	logrus.SetOutput(io.Discard)
 	logrus.AddHook(logged)
 
 	seen := &lookups{asked: map[string]bool{}, missing: map[string]bool{}}
