@@ -53,7 +53,7 @@ class Accepted:
 class FakeHTTPProvider:
     flavour: Flavour
     port: int = field(default_factory=free_port)
-    failures: deque[Failure] = field(default_factory=deque)
+    failures: deque[Failure | None] = field(default_factory=deque)  # None: accept
     accepted: list[Accepted] = field(default_factory=list)
     attempts: int = 0
     stall_all: float = 0.0  # every request stalls (a provider that hangs), until set to 0
@@ -63,7 +63,7 @@ class FakeHTTPProvider:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def fail_next(self, *failures: Failure) -> None:
+    def fail_next(self, *failures: Failure | None) -> None:
         self.failures.extend(failures)
 
     def bodies(self) -> list[Any]:
