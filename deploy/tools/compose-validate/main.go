@@ -11,11 +11,17 @@
 //
 // Services' env_file entries are not read (their contents are secrets and not the file's).
 //
+// The Dockerfile of every service that has a `build` section is parsed by BuildKit's own
+// Dockerfile parser (github.com/moby/buildkit/frontend/dockerfile), with its linter (the rules
+// `docker build --check` applies that need no build context); a parse error or a lint warning is
+// an error too.
+//
 // Usage:
 //
 //	compose-validate [--env-file FILE]... [--profile NAME]... COMPOSE_FILE
 //
-// Output (stdout): {"project": <resolved project>, "variables": [names interpolated]}.
+// Output (stdout): {"project": <resolved project>, "variables": [names interpolated],
+// "dockerfiles": {<path>: {"args": {ARG: default}, "stages": [{"name", "base", "instructions"}]}}}.
 // Exit status 1 with the reasons on stderr when the file is not valid.
 package main
 
@@ -33,6 +39,10 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/sirupsen/logrus"
 )
 
@@ -147,6 +157,8 @@ func main() {
 	for _, name := range sortedKeys(seen.missing) {
 		problems = append(problems, fmt.Sprintf("variable %s is interpolated but not defined in the env file(s)", name))
 	}
+	dockerfiles, dockerProblems := checkDockerfiles(project)
+	problems = append(problems, dockerProblems...)
 	if len(problems) > 0 {
 		fail(fmt.Errorf("%s", strings.Join(problems, "\n")))
 	}
@@ -156,13 +168,101 @@ func main() {
 		fail(err)
 	}
 	out, err := json.MarshalIndent(map[string]any{
-		"project":   json.RawMessage(resolved),
-		"variables": sortedKeys(seen.asked),
+		"project":     json.RawMessage(resolved),
+		"variables":   sortedKeys(seen.asked),
+		"dockerfiles": dockerfiles,
 	}, "", "  ")
 	if err != nil {
 		fail(err)
 	}
 	fmt.Println(string(out))
+}
+
+type dockerfile struct {
+	Args   map[string]*string `json:"args"`
+	Stages []stage            `json:"stages"`
+}
+
+type stage struct {
+	Name         string   `json:"name"`
+	Base         string   `json:"base"`
+	Instructions []string `json:"instructions"`
+}
+
+// checkDockerfiles parses (and lints) the Dockerfile of each service built from source.
+func checkDockerfiles(project *types.Project) (map[string]dockerfile, []string) {
+	parsed := map[string]dockerfile{}
+	var problems []string
+	for _, name := range sortedServiceNames(project) {
+		build := project.Services[name].Build
+		if build == nil {
+			continue
+		}
+		path := build.Dockerfile
+		if path == "" {
+			path = "Dockerfile"
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(build.Context, path)
+		}
+		if _, done := parsed[path]; done {
+			continue
+		}
+		result, err := parseDockerfile(path, func(msg string) {
+			problems = append(problems, fmt.Sprintf("%s (service %s): %s", path, name, msg))
+		})
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s (service %s): %v", path, name, err))
+			continue
+		}
+		parsed[path] = result
+	}
+	return parsed, problems
+}
+
+func parseDockerfile(path string, warn func(string)) (dockerfile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return dockerfile{}, err
+	}
+	defer f.Close()
+	ast, err := parser.Parse(f)
+	if err != nil {
+		return dockerfile{}, err
+	}
+	for _, w := range ast.Warnings {
+		warn(w.Short)
+	}
+	lint := linter.New(&linter.Config{
+		Warn: func(rule, _, _, msg string, _ []parser.Range) { warn(rule + ": " + msg) },
+	})
+	stages, metaArgs, err := instructions.Parse(ast.AST, lint)
+	if err != nil {
+		return dockerfile{}, err
+	}
+	result := dockerfile{Args: map[string]*string{}}
+	for _, arg := range metaArgs {
+		for _, kv := range arg.Args {
+			result.Args[kv.Key] = kv.Value
+		}
+	}
+	for _, s := range stages {
+		st := stage{Name: s.Name, Base: s.BaseName, Instructions: []string{}}
+		for _, cmd := range s.Commands {
+			st.Instructions = append(st.Instructions, fmt.Sprint(cmd))
+		}
+		result.Stages = append(result.Stages, st)
+	}
+	return result, nil
+}
+
+func sortedServiceNames(project *types.Project) []string {
+	names := make([]string, 0, len(project.Services))
+	for name := range project.Services {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func sortedKeys(m map[string]bool) []string {
