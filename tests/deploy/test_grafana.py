@@ -99,7 +99,17 @@ def grafana_schemas() -> dict[str, dict[str, Any]]:
     return schemas
 
 
+_VALIDATORS: dict[tuple[int, str], jsonschema.Draft7Validator] = {}
+
+
 def _validator(module_schema: Mapping[str, Any], definition: str) -> jsonschema.Draft7Validator:
+    key = (id(module_schema), definition)
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = _new_validator(module_schema, definition)
+    return _VALIDATORS[key]
+
+
+def _new_validator(module_schema: Mapping[str, Any], definition: str) -> jsonschema.Draft7Validator:
     definitions = dict(module_schema["definitions"])
     assert definition in definitions, f"no {definition} in the schema ({sorted(definitions)})"
     if "Dataquery" in definitions:
