@@ -8,16 +8,20 @@ lints the Dockerfile the app services build with BuildKit's own parser and linte
 read the resolved project and the parsed Dockerfile it prints, and feed it broken copies to show
 it refuses them. scripts/build-compose-validator.sh builds it once into
 ${BGW_TOOLS_CACHE:-~/.cache/bgw-tools} (Go and a module proxy are all it needs; a cold build
-takes about half a minute).
+takes about a minute).
 """
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import shlex
+import socket
 import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -276,6 +280,46 @@ def test_distroless_images_probe_with_the_borrowed_busybox(
         assert service["depends_on"]["volume-init"]["condition"] == (
             "service_completed_successfully"
         )
+
+
+def test_app_healthchecks_pass_and_fail(services: dict[str, dict[str, Any]]) -> None:
+    """The api's and worker's probes, run here as Docker would run them (python -c), against a
+    local stand-in: they pass when the target answers and fail when it does not."""
+    statuses = iter([200, 503])
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            assert self.path == "/api/metrics/health"
+            self.send_response(next(statuses))
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+
+    def probe(service: str, env: dict[str, str]) -> int:
+        test = services[service]["healthcheck"]["test"]
+        assert test[:3] == ["CMD", "python", "-c"]
+        code = test[3].replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        return subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, timeout=30, check=False
+        ).returncode
+
+    try:
+        assert probe("api", {}) == 0
+        assert probe("api", {}) != 0  # 503: a critical component is down
+        up = {
+            "DATABASE_URL": f"postgresql://bgw:bgw@127.0.0.1:{port}/bgw",
+            "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        }
+        assert probe("worker", up) == 0
+        assert probe("worker", {**up, "REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"}) != 0
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_guide_ports_are_published(services: dict[str, dict[str, Any]]) -> None:
@@ -636,6 +680,13 @@ def _pinned(image: str) -> bool:
         return True
     _, _, tag = image.rpartition(":")
     return bool(tag) and "/" not in tag and tag != "latest" and any(c.isdigit() for c in tag)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _mounts(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
