@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,57 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.agents.runner import ABANDONED
-from service.config import Settings
-from service.db import migrate
-from service.db.engine import create_engine, create_session_factory
 from service.db.models import AgentRun, SourceAgent, Store
 from tests.agents_fixtures import html_agent
-from tests.conftest import in_thread
-from tests.servers import PostgresServer, RedisServer
+from tests.processes import start_worker
+from tests.servers import RedisServer
 from tests.shop import FakeShop, Reply
 
-BGW = str(Path(sys.executable).with_name("bgw"))
 LEASE = 3
-
-
-@pytest.fixture
-async def shared_db(
-    postgres_server: PostgresServer, redis_server: RedisServer
-) -> AsyncIterator[tuple[str, AsyncSession]]:
-    name = f"bgw_replicas_{os.getpid()}_{time.monotonic_ns()}"
-    postgres_server.create_database(name)
-    url = postgres_server.url(name)
-    in_thread(migrate.upgrade, url)
-    engine = create_engine(Settings(database_url=url))
-    async with create_session_factory(engine)() as session:
-        yield url, session
-    await engine.dispose()
-
-
-@pytest.fixture
-def workers(shared_db, redis_server: RedisServer) -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def start_worker(url: str, redis_url: str, started: list, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "BGW_"))}
-    env |= {
-        "DATABASE_URL": url,
-        "REDIS_URL": redis_url,
-        "BGW_SCHEDULER_TICK_SECONDS": "0.3",
-        "BGW_AGENT_LEASE_SECONDS": str(LEASE),
-        "BGW_FETCH_TIMEOUT_SECONDS": "10",
-    }
-    process = subprocess.Popen(
-        [BGW, "worker"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
-    )
-    started.append(process)
-    return process
+WORKER_ENV = {
+    "BGW_SCHEDULER_TICK_SECONDS": "0.3",
+    "BGW_AGENT_LEASE_SECONDS": str(LEASE),
+    "BGW_FETCH_TIMEOUT_SECONDS": "10",
+}
 
 
 async def add_agents(session: AsyncSession, shop: FakeShop, *ids: str) -> None:
@@ -102,7 +60,7 @@ async def test_two_workers_never_run_an_agent_twice_at_once(
         slow_shop.routes[f"/{agent_id}"] = Reply(body="<html></html>", delay=0.8)
     await add_agents(session, slow_shop, "alpha", "beta", "gamma")
     for _ in range(2):
-        start_worker(url, redis_server.url, workers, tmp_path / "workers.log")
+        start_worker(url, redis_server.url, workers, tmp_path / "workers.log", WORKER_ENV)
 
     deadline = time.monotonic() + 60
     while True:
@@ -130,7 +88,7 @@ async def test_a_run_lost_with_its_worker_is_not_lost(
     url, session = shared_db
     slow_shop.routes["/slow"] = Reply(body="<html></html>", delay=6)
     await add_agents(session, slow_shop, "slow")
-    doomed = start_worker(url, redis_server.url, workers, tmp_path / "a.log")
+    doomed = start_worker(url, redis_server.url, workers, tmp_path / "a.log", WORKER_ENV)
 
     deadline = time.monotonic() + 30
     while not [r for r in await runs(session) if r.status == "running"]:
@@ -140,7 +98,7 @@ async def test_a_run_lost_with_its_worker_is_not_lost(
     doomed.wait(timeout=10)
     killed_at = time.monotonic()
     slow_shop.routes["/slow"] = Reply(body="<html></html>")
-    start_worker(url, redis_server.url, workers, tmp_path / "b.log")
+    start_worker(url, redis_server.url, workers, tmp_path / "b.log", WORKER_ENV)
 
     deadline = time.monotonic() + 45
     while True:

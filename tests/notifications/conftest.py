@@ -4,7 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.agents_fixtures import shop  # noqa: F401 - fixture for this package
 from tests.notifications.providers import FakeHTTPProvider, FakeSMTP
+from tests.processes import shared_db, workers  # noqa: F401 - fixtures for this package
 
 
 @pytest.fixture
