@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -372,6 +373,20 @@ def test_prometheus_command(services: dict[str, dict[str, Any]]) -> None:
     assert "--config.file=/etc/prometheus/prometheus.yml" in command
     assert "--storage.tsdb.path=/prometheus" in command
     assert "prometheus" in _mounts(prometheus)["/prometheus"]["source"]
+
+
+def test_external_urls_leave_the_probed_paths_alone(services: dict[str, dict[str, Any]]) -> None:
+    """A path in --web.external-url would move /-/ready (and every route) under it."""
+    for name in ("prometheus", "alertmanager"):
+        (url,) = [
+            flag.split("=", 1)[1]
+            for flag in services[name]["command"]
+            if flag.startswith("--web.external-url=")
+        ]
+        assert urllib.parse.urlsplit(url).path in {"", "/"}, (name, url)
+        assert "/-/ready" in services[name]["healthcheck"]["test"][-1]
+    root = services["grafana"]["environment"]["GF_SERVER_ROOT_URL"]
+    assert urllib.parse.urlsplit(root).port == 3001
 
 
 def test_configs_are_mounted_where_the_services_read_them(
