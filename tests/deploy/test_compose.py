@@ -422,6 +422,49 @@ def test_configs_are_mounted_where_the_services_read_them(
     assert mounted("grafana", "/var/lib/grafana/dashboards") == Path("deploy/grafana/dashboards")
 
 
+def test_other_configs_name_compose_services(services: dict[str, dict[str, Any]]) -> None:
+    """Scrape targets, the alertmanager target and Grafana's datasources are compose services on
+    the ports they listen on; the dashboards provider reads the directory compose mounts."""
+    listening = {
+        "api": {8000},
+        "otel-collector": {8888, 8889},
+        "alertmanager": {9093},
+        "node-exporter": {9100},
+        "prometheus": {9090},
+        "tempo": {3200},
+    }
+    prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text(encoding="utf-8"))
+    targets = [
+        target
+        for job in prometheus["scrape_configs"]
+        for static in job.get("static_configs", [])
+        for target in static["targets"]
+    ] + [
+        target
+        for manager in prometheus["alerting"]["alertmanagers"]
+        for static in manager["static_configs"]
+        for target in static["targets"]
+    ]
+    grafana = ROOT / "deploy" / "grafana" / "provisioning"
+    datasources = yaml.safe_load(
+        (grafana / "datasources" / "datasources.yml").read_text(encoding="utf-8")
+    )["datasources"]
+    targets += [urllib.parse.urlsplit(source["url"]).netloc for source in datasources]
+    for target in targets:
+        host, _, port = target.partition(":")
+        if host == "localhost":  # Prometheus scraping itself
+            continue
+        assert host in services, target
+        assert int(port) in listening[host], target
+
+    providers = yaml.safe_load(
+        (grafana / "dashboards" / "dashboards.yml").read_text(encoding="utf-8")
+    )["providers"]
+    dashboards = _mounts(services["grafana"])
+    for provider in providers:
+        assert provider["options"]["path"] in dashboards
+
+
 def test_metrics_token_is_one_file_for_the_api_and_prometheus(
     services: dict[str, dict[str, Any]],
 ) -> None:
