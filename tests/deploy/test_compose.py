@@ -599,7 +599,7 @@ def test_env_example_offers_the_bgw_settings_users_set() -> None:
     assert offered >= NOTIFICATION_SETTINGS
     assert offered >= {"BGW_TIMEZONE", "BGW_METRICS_TOKEN_PATH", "BGW_DAILY_PAGES_CAP"}
     assert {f"{name}_FILE" for name in ("BGW_TELEGRAM_BOT_TOKEN", "BGW_SMTP_PASSWORD")} <= offered
-    # Every BGW_* / OTEL-free setting named is one service/config.py reads (no typos).
+    # Every BGW_* name offered is a setting service/config.py reads (no typos).
     known = _settings_variables()
     for name in offered:
         if name.startswith("BGW_") and name != "BGW_METRICS_TOKEN_PATH":  # compose-only
