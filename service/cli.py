@@ -80,13 +80,16 @@ def demo(
 ) -> None:
     """Run BGW against local demo shops whose prices, badges and stock change: within a minute
     there are events of every kind, metrics and traces. Uses ./bgw-demo.db unless DATABASE_URL
-    is set."""
+    is set. Discounts notify the demo's inbox over the webhook channel (or BGW_WEBHOOK_URL)."""
+    site = f"http://127.0.0.1:{site_port}"
     if "DATABASE_URL" not in os.environ:
         os.environ["DATABASE_URL"] = "sqlite+aiosqlite:///./bgw-demo.db"
-        get_settings.cache_clear()
+    notified = "BGW_WEBHOOK_URL (yours)"
+    if "BGW_WEBHOOK_URL" not in os.environ:  # the demo's rule notifies the demo's own inbox
+        os.environ["BGW_WEBHOOK_URL"] = notified = f"{site}/inbox"
+    get_settings.cache_clear()
     settings = _settings()
     _prepare_database(settings)
-    site = f"http://127.0.0.1:{site_port}"
     public = f"http://{_reachable(host)}:{port}"
     typer.echo(
         "BGW demo\n"
@@ -96,6 +99,7 @@ def demo(
         f"  metrics      {public}/api/metrics/prometheus\n"
         f"  stats        {public}/api/metrics/stats\n"
         f"  health       {public}/api/metrics/health\n"
+        f"  notified     {notified}  (discounts, over the webhook channel)\n"
         "Agents run every 10 s; events of every kind appear within a minute. Ctrl+C stops."
     )
     asyncio.run(run_demo(settings, host, port, site_port, phase_seconds))

@@ -1,7 +1,8 @@
 """The demo shop site: three layouts shaped like real sources (a Hobby Games-like catalog, a
 Лавка игр-like shop, a JSON shop API), whose catalogue moves on every ``phase_seconds`` so that
 every kind of event appears: an announce, a preorder that becomes a release, a discount, and a
-plain price change."""
+plain price change. It also keeps an inbox (``/inbox``) where the demo's webhook
+notifications land, so a delivery can be seen end to end."""
 
 from __future__ import annotations
 
@@ -125,12 +126,22 @@ def create_site(
     async def nastol(_: Request) -> JSONResponse:
         return JSONResponse(_nastol_document(nastol_items(phase())))
 
+    inbox: list[object] = []
+
+    async def receive(request: Request) -> JSONResponse:
+        inbox.append(await request.json())
+        return JSONResponse({"ok": True})
+
+    async def read_inbox(_: Request) -> JSONResponse:
+        return JSONResponse({"notifications": inbox})
+
     async def index(_: Request) -> HTMLResponse:
         return HTMLResponse(
             "<h1>BGW demo shops</h1><ul>"
             "<li><a href='/hobby/catalog/new'>Хобби (HTML)</a></li>"
             "<li><a href='/lavka/shop/'>Лавка (HTML)</a></li>"
-            "<li><a href='/nastol/api/new'>Настол (JSON)</a></li></ul>"
+            "<li><a href='/nastol/api/new'>Настол (JSON)</a></li>"
+            "<li><a href='/inbox'>Входящие уведомления (webhook)</a></li></ul>"
             f"<p>phase {phase()} of 3, one every {phase_seconds:g} s</p>"
         )
 
@@ -141,5 +152,7 @@ def create_site(
             Route("/hobby/catalog/new", hobby),
             Route("/lavka/shop/", lavka),
             Route("/nastol/api/new", nastol),
+            Route("/inbox", receive, methods=["POST"]),
+            Route("/inbox", read_inbox, methods=["GET"]),
         ]
     )

@@ -78,6 +78,24 @@ def test_bgw_demo_serves_events_of_every_kind(tmp_path: Path) -> None:
             kinds = {event["kind"] for event in events.json()["items"]}
         metrics = httpx.get(f"http://127.0.0.1:{port}/api/metrics/prometheus").text
         assert 'events_created_total{event_type="discount",store_id="demo-lavka"}' in metrics
+        # The discount rule's notification reaches the demo's webhook inbox, confirmed.
+        while not (inbox := httpx.get(f"http://127.0.0.1:{site_port}/inbox").json())[
+            "notifications"
+        ]:
+            assert time.monotonic() < deadline + 30, "no notification delivered"
+            time.sleep(0.5)
+        (first, *_) = inbox["notifications"]
+        assert first["event"]["kind"] == "discount"
+        assert first["rule"]["name"] == "Скидки от 10 %"
+        assert first["title"].endswith(" — скидка")
+        metrics = httpx.get(f"http://127.0.0.1:{port}/api/metrics/prometheus").text
+        assert 'notifications_delivered_total{channel="webhook"}' in metrics
+        delivered = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith('notifications_delivered_total{channel="webhook"}')
+        ]
+        assert float(delivered[0].split()[-1]) >= 1
         assert (tmp_path / "bgw-demo.db").exists()
     finally:
         process.terminate()
