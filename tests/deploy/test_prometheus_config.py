@@ -134,7 +134,7 @@ def test_the_default_token_file_is_empty_and_real_secrets_are_ignored(repo_root:
         check=False,
     )
     assert tracked.returncode == 0, "deploy/secrets/empty_metrics_token must be committed"
-    for secret in ("bgw_metrics_token", "smtp_password", "slack_api_url", "telegram_bot_token"):
+    for secret in ("bgw_metrics_token", "alertmanager_smtp_password", "telegram_bot_token"):
         ignored = subprocess.run(
             ["git", "check-ignore", "--quiet", f"deploy/secrets/{secret}"],
             cwd=repo_root,
