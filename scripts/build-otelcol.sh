@@ -54,6 +54,8 @@ if ! $force && fresh; then
   exit 0
 fi
 
+# The generated module must not pick up VCS stamping from whatever checkout holds the cache.
+export GOFLAGS="-buildvcs=false${GOFLAGS:+ $GOFLAGS}"
 started=$SECONDS
 if [[ ! -x "$OCB" ]]; then
   say "installing OCB v$VERSION into $OCB_DIR"

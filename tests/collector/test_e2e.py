@@ -211,18 +211,21 @@ def test_an_api_request_is_one_trace_with_database_and_redis_spans(stack: Stack)
 
     def db_and_redis() -> tuple[list[Span], list[Span]] | None:
         spans = stack.tempo.spans(trace_id)
-        below = [s for s in spans if server.name in _ancestors(spans, s) and s.kind == CLIENT]
-        system = lambda s: s.attributes.get("db.system.name") or s.attributes.get("db.system")  # noqa: E731
-        database = [s for s in below if system(s) == "sqlite"]
-        redis = [s for s in below if system(s) == "redis"]
+        below = [s for s in spans if s.kind == CLIENT and server.name in _ancestors(spans, s)]
+        database = [s for s in below if _db_system(s) == "sqlite"]
+        redis = [s for s in below if _db_system(s) == "redis"]
         return (database, redis) if database and redis else None
 
     database, redis = eventually(db_and_redis, 30, "SQLAlchemy and Redis spans under it")
-    # The handler's own statements are direct children of the server span.
-    spans = stack.tempo.spans(trace_id)
-    direct = {s.name for s in _children(spans, server)}
-    assert any(s.name in direct for s in database), (direct, [s.name for s in database])
-    assert any(s.name in direct for s in redis), (direct, [s.name for s in redis])
+    # The handler's own statement and its lease command are direct children of the server span
+    # (the rest belong to the agent run it started, further down the same trace).
+    assert any(s.parent_id == server.span_id for s in database), [s.name for s in database]
+    assert any(s.parent_id == server.span_id for s in redis), [s.name for s in redis]
+
+
+def _db_system(span: Span) -> str | None:
+    """The database a client span talks to (new or old semantic conventions)."""
+    return span.attributes.get("db.system.name") or span.attributes.get("db.system")
 
 
 def test_an_agent_run_is_one_complete_trace(stack: Stack) -> None:
@@ -391,7 +394,8 @@ def test_the_service_rides_out_a_collector_outage(
         "rss MiB after 6000 requests down": round(rss_down_2 / mib, 1),
     }
     assert rss_down_2 - rss_up < 100 * mib, json.dumps(figures)
-    assert rss_down_2 - rss_down_1 < 30 * mib, json.dumps(figures)
+    # Measured: within ±2 MiB; with an unbounded span queue, +36 MiB per 3000 requests.
+    assert rss_down_2 - rss_down_1 < 20 * mib, json.dumps(figures)
 
     # Back: the same ports, and both signals flow again without restarting the service.
     stack.collector.start()
