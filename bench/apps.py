@@ -105,9 +105,10 @@ def starlette_exporter() -> FastAPI:
 def bgw_middleware_noop() -> FastAPI:
     """ApiMetricsMiddleware with the catalog unbound (no-op instruments): what
     ``OTEL_SDK_DISABLED=true`` leaves running in the real app."""
+    from telemetry import FASTAPI_NATIVE_TELEMETRY_OFF
     from telemetry.middleware import ApiMetricsMiddleware
 
-    app = items_app()
+    app = items_app(telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     app.add_middleware(ApiMetricsMiddleware, excluded_endpoints=UNMEASURED_ENDPOINTS)
     return app
 
@@ -115,11 +116,11 @@ def bgw_middleware_noop() -> FastAPI:
 def bgw_telemetry(tracing: bool) -> FastAPI:
     """BGW's telemetry wired as ``service.app.create_app`` wires it: the catalog's middleware,
     then (with tracing) the tuned FastAPI instrumentation."""
-    from telemetry import setup_telemetry
+    from telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, setup_telemetry
     from telemetry.middleware import ApiMetricsMiddleware
 
     telemetry = setup_telemetry(BenchSettings(tracing_enabled=tracing), role="api")
-    app = items_app()
+    app = items_app(telemetry=FASTAPI_NATIVE_TELEMETRY_OFF)
     app.state.telemetry = telemetry
     app.add_middleware(ApiMetricsMiddleware, excluded_endpoints=UNMEASURED_ENDPOINTS)
     telemetry.instrument_app(app, excluded_urls=UNTRACED_URLS)

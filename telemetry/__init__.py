@@ -14,6 +14,17 @@ Business code records through ``telemetry.instruments`` (metrics) and ``telemetr
 """
 
 from telemetry.resource import Role
-from telemetry.setup import Telemetry, TelemetrySettings, setup_telemetry
+from telemetry.setup import (
+    FASTAPI_NATIVE_TELEMETRY_OFF,
+    Telemetry,
+    TelemetrySettings,
+    setup_telemetry,
+)
 
-__all__ = ["Role", "Telemetry", "TelemetrySettings", "setup_telemetry"]
+__all__ = [
+    "FASTAPI_NATIVE_TELEMETRY_OFF",
+    "Role",
+    "Telemetry",
+    "TelemetrySettings",
+    "setup_telemetry",
+]

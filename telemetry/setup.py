@@ -42,7 +42,7 @@ from telemetry.export import (
 from telemetry.instruments import bind_catalog, unbind_catalog
 from telemetry.prometheus import PrometheusBridge
 from telemetry.resource import Role, build_resource
-from telemetry.server_spans import use_cheap_span_details
+from telemetry.server_spans import PresetTraceIdGenerator, tune_server_spans
 from telemetry.tracing import bind_tracer_provider
 from telemetry.views import catalog_views
 
@@ -118,7 +118,7 @@ class Telemetry:
             excluded_urls=excluded_urls,
             exclude_spans=["receive", "send"],
         )
-        use_cheap_span_details(app)
+        tune_server_spans(app, self.tracer_provider)
         self._instrumented.append(lambda: FastAPIInstrumentor.uninstrument_app(app))
 
     def instrument_engine(self, engine: Any) -> None:
@@ -182,6 +182,13 @@ class Telemetry:
             self.meter_provider.shutdown()
 
 
+# FastAPI's own OpenTelemetry integration (``FastAPI(telemetry=...)``), for apps whose spans come
+# from opentelemetry-instrumentation-fastapi with explicit providers, as BGW's do: off, so that
+# global providers set by someone else never double the server spans, and its per-request
+# provider check (≈ 5 µs here) is not paid.
+FASTAPI_NATIVE_TELEMETRY_OFF: dict[str, bool] = {"tracing": False, "metrics": False, "logs": False}
+
+
 def default_sampler() -> Sampler | None:
     """Parent-based 10 % unless OTEL_TRACES_SAMPLER says otherwise (None lets the SDK read it)."""
     if os.environ.get(OTEL_TRACES_SAMPLER):
@@ -203,7 +210,11 @@ def setup_telemetry(settings: TelemetrySettings, role: Role) -> Telemetry:
         return telemetry
     telemetry._start_metrics()
     if telemetry.tracing_enabled:
-        provider = TracerProvider(resource=telemetry.resource, sampler=default_sampler())
+        provider = TracerProvider(
+            resource=telemetry.resource,
+            sampler=default_sampler(),
+            id_generator=PresetTraceIdGenerator(),
+        )
         if otlp_configured("traces"):
             provider.add_span_processor(
                 BatchSpanProcessor(otlp_span_exporter(telemetry.export_status))
