@@ -39,6 +39,7 @@ from service.pipeline.matching import Match, WatchedGame, Watchlist
 from service.pipeline.sink import EventSink
 from service.pipeline.store import EventStore, PipelineStats
 from service.quotas import QuotaExceeded
+from service.schemas.agents import DEFAULT_AGENT_DAILY_PAGES_CAP
 from telemetry.instruments import AGENT_DURATION, AGENT_RUNS
 from telemetry.tracing import AGENT_ID, STORE_ID, traced
 
@@ -370,7 +371,7 @@ class _AgentSnapshot:
             max_pages=int((config.get("pagination") or {}).get("max_pages", 1)),
             rps=float(limits.get("rps", 0.5)),
             burst=int(limits.get("burst", 1)),
-            daily_cap=int(limits.get("daily_pages_cap", 200)),
+            daily_cap=int(limits.get("daily_pages_cap", DEFAULT_AGENT_DAILY_PAGES_CAP)),
             currency=currency,
             config=config,
         )

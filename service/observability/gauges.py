@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.db.models import AgentRun, AlertRule, SourceAgent
 from service.domain import AgentRunStatus
 from service.quotas import DailyPages
+from service.schemas.agents import DEFAULT_AGENT_DAILY_PAGES_CAP
 from telemetry.instruments import (
     ACTIVE_AGENTS,
     AGENT_DAILY_PAGES_CAP,
@@ -109,7 +110,10 @@ class GaugeRefresher:
         DAILY_PAGES_CAP.set(self.quotas.global_cap)
         DAILY_PAGES_USED.set(await self.quotas.used())
         AGENT_DAILY_PAGES_CAP.replace(
-            (float(limits.get("daily_pages_cap", 0)), {"agent_id": agent_id})
+            (
+                float(limits.get("daily_pages_cap", DEFAULT_AGENT_DAILY_PAGES_CAP)),
+                {"agent_id": agent_id},
+            )
             for agent_id, limits in enabled_agents
         )
         AGENT_DAILY_PAGES_USED.replace(

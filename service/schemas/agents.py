@@ -54,12 +54,16 @@ class Schedule(InputModel):
         return self
 
 
+# Pages one agent may fetch per day when its manifest does not say.
+DEFAULT_AGENT_DAILY_PAGES_CAP = 200
+
+
 class RateLimit(InputModel):
     """Politeness: a token bucket (rps, burst) and a cap on pages fetched per day."""
 
     rps: float = Field(0.5, gt=0, le=10)
     burst: int = Field(1, ge=1, le=20)
-    daily_pages_cap: int = Field(200, ge=1, le=100_000)
+    daily_pages_cap: int = Field(DEFAULT_AGENT_DAILY_PAGES_CAP, ge=1, le=100_000)
 
 
 class Selectors(InputModel):
