@@ -13,12 +13,9 @@ the workload has produced events of every kind, a delivered notification and API
 
 from __future__ import annotations
 
-import math
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +31,7 @@ from tests.e2e.stack import (
     RULES_FILE,
     ManagedProcess,
     PrometheusAPI,
+    Stack,
     Traffic,
     WebhookReceiver,
     copy_rule_files,
@@ -52,33 +50,6 @@ ALERTMANAGER_TIMINGS = {"group_wait": "1s", "group_interval": "2s", "repeat_inte
 # Compose's service addresses that have no counterpart here: their jobs are left down.
 ABSENT_SERVICES = ("otel-collector:8889", "otel-collector:8888", "node-exporter:9100")
 WORKLOAD_TIMEOUT = 180
-
-
-@dataclass
-class Stack:
-    root: Path
-    demo: ManagedProcess
-    prometheus: ManagedProcess
-    alertmanager: ManagedProcess
-    webhook: WebhookReceiver
-    traffic: Traffic
-    prom: PrometheusAPI
-    demo_url: str
-    site_url: str
-    alertmanager_url: str
-    rules: dict[str, Any]
-    absent_jobs: tuple[str, ...]
-    started: float
-    ready_at: float = math.inf
-
-    def logs(self) -> str:
-        tails = [p.tail() for p in (self.demo, self.prometheus, self.alertmanager)]
-        deliveries = "\n".join(d.summary() for d in self.webhook.snapshot()) or "(none)"
-        return "\n\n".join([*tails, f"=== webhook deliveries:\n{deliveries}"])
-
-    def restart_demo(self, timeout: float = 120) -> None:
-        self.demo.start()
-        wait_ready(f"{self.demo_url}/api/metrics/health", self.demo, timeout)
 
 
 def absent_jobs(config: dict[str, Any]) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
 import os
 import shutil
 import signal
@@ -417,3 +418,35 @@ def eventually(
             listed = "\n  ".join(problems)
             raise AssertionError(f"{what} after {timeout:.0f} s:\n  {listed}\n\n{logs()}")
         time.sleep(1)
+
+
+# --- The whole stack -------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    """What the ``stack`` fixture started, with the logs every failure message carries."""
+
+    root: Path
+    demo: ManagedProcess
+    prometheus: ManagedProcess
+    alertmanager: ManagedProcess
+    webhook: WebhookReceiver
+    traffic: Traffic
+    prom: PrometheusAPI
+    demo_url: str
+    site_url: str
+    alertmanager_url: str
+    rules: dict[str, Any]
+    absent_jobs: tuple[str, ...]
+    started: float
+    ready_at: float = math.inf
+
+    def logs(self) -> str:
+        tails = [p.tail() for p in (self.demo, self.prometheus, self.alertmanager)]
+        deliveries = "\n".join(d.summary() for d in self.webhook.snapshot()) or "(none)"
+        return "\n\n".join([*tails, f"=== webhook deliveries:\n{deliveries}"])
+
+    def restart_demo(self, timeout: float = 120) -> None:
+        self.demo.start()
+        wait_ready(f"{self.demo_url}/api/metrics/health", self.demo, timeout)

@@ -25,8 +25,7 @@ import yaml
 
 from telemetry.instruments import CATALOG, Kind
 from tests.deploy.grafana_queries import panel_queries, tempo_metric_queries, variable_queries
-from tests.e2e.conftest import Stack
-from tests.e2e.stack import ALERTMANAGER_CONFIG, Delivery, eventually
+from tests.e2e.stack import ALERTMANAGER_CONFIG, Delivery, Stack, eventually
 
 # Labels Prometheus attaches to every scraped series (not part of the catalog).
 TARGET_LABELS = frozenset({"__name__", "job", "instance"})
