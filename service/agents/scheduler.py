@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.agents.runner import AgentBusy, AgentRunner
 from service.db.models import AgentRun, SourceAgent
+from service.observability.series import prime_agent_series
 from telemetry.periodic import Periodic
 
 log = structlog.get_logger("bgw.scheduler")
@@ -68,13 +69,14 @@ class Scheduler:
             )
             agents = (
                 await session.execute(
-                    select(SourceAgent.id, SourceAgent.schedule)
+                    select(SourceAgent.id, SourceAgent.schedule, SourceAgent.store_id)
                     .where(SourceAgent.enabled.is_(True))
                     .order_by(SourceAgent.id)
                 )
             ).all()
         self.last_tick = time.time()
-        for agent_id, schedule in agents:
+        prime_agent_series((agent_id, store_id) for agent_id, _, store_id in agents)
+        for agent_id, schedule, _ in agents:
             if agent_id in self._running or len(self._running) >= self.max_concurrent_runs:
                 continue
             due = due_at(schedule, last_runs.get(agent_id), now)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.models import AgentRun, AlertRule, SourceAgent
 from service.domain import AgentRunStatus
+from service.observability.series import prime_agent_series
 from service.quotas import DailyPages
 from service.schemas.agents import DEFAULT_AGENT_DAILY_PAGES_CAP
 from telemetry.instruments import (
@@ -97,7 +98,7 @@ class GaugeRefresher:
         async with self.sessions() as session:
             enabled_agents = (
                 await session.execute(
-                    select(SourceAgent.id, SourceAgent.rate_limit).where(
+                    select(SourceAgent.id, SourceAgent.rate_limit, SourceAgent.store_id).where(
                         SourceAgent.enabled.is_(True)
                     )
                 )
@@ -105,6 +106,8 @@ class GaugeRefresher:
             rules = await session.scalar(select(func.count()).where(AlertRule.enabled.is_(True)))
             figures = await quality(session)
 
+        # This process may run agents too (manual runs): their counters start at 0 here as well.
+        prime_agent_series((agent_id, store_id) for agent_id, _, store_id in enabled_agents)
         ACTIVE_AGENTS.set(len(enabled_agents))
         RULES_ACTIVE.set(rules or 0)
         DAILY_PAGES_CAP.set(self.quotas.global_cap)
@@ -114,12 +117,12 @@ class GaugeRefresher:
                 float(limits.get("daily_pages_cap", DEFAULT_AGENT_DAILY_PAGES_CAP)),
                 {"agent_id": agent_id},
             )
-            for agent_id, limits in enabled_agents
+            for agent_id, limits, _ in enabled_agents
         )
         AGENT_DAILY_PAGES_USED.replace(
             [
                 (await self.quotas.used(agent_id), {"agent_id": agent_id})
-                for agent_id, _ in enabled_agents
+                for agent_id, _, _ in enabled_agents
             ]
         )
         _set_or_clear(SCRAPING_SUCCESS_RATE, figures.scraping_success_rate)
