@@ -242,8 +242,12 @@ class AgentRunner:
                     progress.failed.append(str(exc))
                     break
                 progress.fetched += 1
-                if await self._seen(page):
-                    break  # unchanged since the last fetch: nothing new, and no next link to read
+                if await self._seen(page) or any(
+                    page.content_hash == kept.content_hash for kept in progress.pages
+                ):
+                    # Unchanged since the last fetch, or the same page again in this run (a shop
+                    # that ignores ?page=2): nothing new, and no next link worth following.
+                    break
                 progress.pages.append(page)
                 with traced("agent.parse", {AGENT_ID: agent.id}) as span:
                     result = parser(page.text, page.url, agent.config)

@@ -97,6 +97,18 @@ async def test_unchanged_pages_are_not_parsed_again(
     assert await _count(session, ListingEvent) == 4
 
 
+async def test_a_shop_that_ignores_the_page_number_is_read_once(
+    client: httpx.AsyncClient, runner: AgentRunner, watched: None, session, shop: FakeShop
+) -> None:
+    # Page 2 answers with page 1's very body: stored once, the run succeeds.
+    shop.routes["/catalog/new?page=2"] = shop.routes["/catalog/new"]
+    await create(client, "/api/agents", html_agent(shop))
+    result = await runner.run("hobbygames-new")
+    assert result.status is AgentRunStatus.SUCCESS, result.reason
+    assert result.pages_fetched == 2
+    assert await _count(session, RawItem) == 1
+
+
 async def test_a_price_drop_is_an_event_and_a_repeat_is_merged(
     client: httpx.AsyncClient, runner: AgentRunner, watched: None, session, shop: FakeShop
 ) -> None:
