@@ -4,13 +4,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format system-deps clean
+.PHONY: run test e2e bench lint format system-deps clean
 
 run: $(STAMP)  ## Serve BGW on :8000 with the embedded SQLite database
 	$(BIN)/bgw serve
 
 test: system-deps $(STAMP) lint  ## Lint, then the whole suite on SQLite and on PostgreSQL + Redis
 	$(BIN)/pytest
+
+e2e: system-deps $(STAMP)  ## Only the end-to-end runs: Prometheus + Alertmanager, and the collector path
+	$(BIN)/pytest tests/e2e tests/collector -s
+
+bench: $(STAMP)  ## The telemetry overhead benchmark (needs wrk and taskset; ≈ 11 min, see docs/performance.md)
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench.run --out var/bench/results.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
