@@ -83,6 +83,11 @@ def build_runtime(
 async def run_worker(settings: Settings) -> None:
     """``bgw worker``: schedule and run agents until SIGTERM or SIGINT."""
     telemetry = setup_telemetry(settings, role="worker")
+    if not settings.is_sqlite and settings.redis_url is None:
+        log.warning(
+            "no REDIS_URL: locks and daily quotas are this process's own, "
+            "so a second worker would not share them (set REDIS_URL to run several)"
+        )
     engine = create_engine(settings)
     telemetry.instrument_engine(engine)
     telemetry.instrument_clients()
