@@ -466,7 +466,8 @@ def overview() -> dashboard.Dashboard:
             timeseries(
                 "Время ответа API",
                 "p50 и p95 по гистограмме api_response_time_seconds. Точки на p95 — экземпляры "
-                "(exemplars): щелчок открывает трассу запроса в Tempo.",
+                "(exemplars): щелчок открывает трассу запроса в Tempo. Они есть, когда метрики "
+                "API идут через коллектор (прямой мост Python их не отдаёт).",
                 [
                     query(
                         "histogram_quantile(0.95, sum by (le) "
@@ -862,7 +863,7 @@ def api() -> dashboard.Dashboard:
             timeseries(
                 "Время ответа p95 по маршрутам",
                 "95-й перцентиль по маршрутам. Точки — экземпляры (exemplars) со ссылкой на "
-                "трассу запроса в Tempo.",
+                "трассу запроса в Tempo, когда метрики API идут через коллектор.",
                 [
                     query(
                         f"histogram_quantile(0.95, sum by (endpoint, le) "
