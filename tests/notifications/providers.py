@@ -17,7 +17,6 @@ import ssl
 import subprocess
 import threading
 import time
-import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -244,12 +243,11 @@ class FakeSMTP:
             )
         else:
             kwargs.update(auth_require_tls=False)
-        with warnings.catch_warnings():
-            # "Requiring AUTH while not requiring TLS": it is TLS, implicit (see above).
-            warnings.simplefilter("ignore", UserWarning)
-            self._controller = Controller(
-                _Recorder(self), hostname="127.0.0.1", port=self.port, **kwargs
-            )
+        # aiosmtpd warns "Requiring AUTH while not requiring TLS" per connection: it is TLS,
+        # implicit or STARTTLS (see above); pyproject's filterwarnings silences it.
+        self._controller = Controller(
+            _Recorder(self), hostname="127.0.0.1", port=self.port, **kwargs
+        )
         self._controller.start()
         return self
 
