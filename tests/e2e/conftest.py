@@ -18,12 +18,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-from service.domain import EventKind
 from tests.deploy.conftest import build_alertmanager_tools, system_tool
+from tests.e2e import queries
 from tests.e2e.stack import (
     ALERTMANAGER_CONFIG,
     DEPLOY,
@@ -166,20 +165,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def workload_missing(stack: Stack) -> list[str]:
     """What the demo has not yet shown through Prometheus (empty when the workload is done)."""
-    prom = stack.prom
-    missing = []
-    if prom.value('up{job="bgw-api"}') != 1:
-        missing.append(f"bgw-api target not up: {prom.query('up')}")
-    kinds = {s["metric"]["event_type"] for s in prom.query("events_created_total")}
-    if not kinds >= {kind.value for kind in EventKind}:
-        missing.append(f"events of kinds {sorted(kinds)} only")
-    if not (prom.value('sum(notifications_delivered_total{channel="webhook"})') or 0) >= 1:
-        missing.append("no webhook notification delivered (notifications_delivered_total)")
-    inbox = httpx.get(f"{stack.site_url}/inbox", timeout=5).json()
-    if not inbox["notifications"]:
-        missing.append("the demo inbox received nothing")
-    if not (prom.value("sum(agent_duration_seconds_count)") or 0) > 0:
-        missing.append("no finished agent run (agent_duration_seconds_count)")
-    if not (prom.value("sum(api_requests_total)") or 0) > 0:
-        missing.append("no API request counted (api_requests_total)")
-    return missing
+    return queries.workload_missing(stack.prom, stack.site_url, 'up{job="bgw-api"}')

@@ -119,10 +119,16 @@ def wait_ready(url: str, process: ManagedProcess, timeout: float = 60) -> None:
 
 
 def demo_process(
-    workdir: Path, port: int, site_port: int, token_file: Path, log: Path
+    workdir: Path,
+    port: int,
+    site_port: int,
+    token_file: Path,
+    log: Path,
+    extra_env: Mapping[str, str] | None = None,
 ) -> ManagedProcess:
     """`bgw demo` in ``workdir`` (its SQLite file lives there), with nothing of the caller's
-    BGW/database/Redis/OpenTelemetry environment, and the metrics token Prometheus is given."""
+    BGW/database/Redis/OpenTelemetry environment, and the metrics token Prometheus is given;
+    ``extra_env`` on top (the collector path's OTLP settings)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -136,6 +142,7 @@ def demo_process(
         "BGW_HEALTH_INTERVAL_SECONDS": "2",
         "BGW_LOG_FORMAT": "console",
     }
+    env |= extra_env or {}
     command = [BGW, "demo", "--port", str(port), "--site-port", str(site_port)]
     command += ["--phase-seconds", "3"]
     return ManagedProcess("bgw demo", command, log, cwd=workdir, env=env)
@@ -380,6 +387,13 @@ class PrometheusAPI:
         assert len(result) == 1, f"{expr!r} returned {len(result)} series"
         return float(result[0]["value"][1])
 
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+        """A range query's result matrix (epoch seconds); an error fails."""
+        params = {"query": expr, "start": start, "end": end, "step": step}
+        body = self._get("/api/v1/query_range", params)
+        assert body.get("status") == "success", f"{expr!r}: {body}"
+        return body["data"]["result"]
+
     def series(self, match: str) -> list[dict[str, str]]:
         body = self._get("/api/v1/series", {"match[]": match, "start": time.time() - 3600})
         assert body.get("status") == "success", f"series {match!r}: {body}"
@@ -441,6 +455,7 @@ class Stack:
     absent_jobs: tuple[str, ...]
     started: float
     ready_at: float = math.inf
+    started_epoch: float = field(default_factory=time.time)  # wall clock, for range queries
 
     def logs(self) -> str:
         tails = [p.tail() for p in (self.demo, self.prometheus, self.alertmanager)]

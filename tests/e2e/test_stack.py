@@ -7,16 +7,14 @@ query, every recording rule and every alert's expression (or, for alerts that ar
 healthy stack, the parts it compares) returns data; and an API outage becomes the critical
 ``BGWApiUnavailable`` notification at the critical receiver, which resolves after a restart.
 
-Exemptions are listed below with their reasons; an exemption that no longer matches a query is an
-error, so the list cannot rot.
+The checks and their exemption lists (with reasons; an exemption that no longer matches a query is
+an error, so the lists cannot rot) are shared with the collector path in ``tests/e2e/queries.py``.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import httpx
@@ -24,78 +22,17 @@ import pytest
 import yaml
 
 from telemetry.instruments import CATALOG, Kind
-from tests.deploy.grafana_queries import panel_queries, tempo_metric_queries, variable_queries
+from tests.e2e import queries
 from tests.e2e.stack import ALERTMANAGER_CONFIG, Delivery, Stack, eventually
 
 # Labels Prometheus attaches to every scraped series (not part of the catalog).
 TARGET_LABELS = frozenset({"__name__", "job", "instance"})
 
-# Dashboard queries that may return no data on this stack, with the reason. Empty: the demo
-# workload plus the test's API traffic gives every panel data. (llm_calls_total has no Ollama
-# here, but the catalog starts its series at 0, so its panel shows zeros, which is data.)
-PANEL_EXEMPTIONS: dict[str, str] = {}
+# The parts of the alerts that have no data on this stack: only the ones both paths share.
+ALERT_PART_EXEMPTIONS = queries.ALERT_PART_EXEMPTIONS
 
-# What each alert compares. A healthy stack must not alert, so most alert expressions return
-# nothing here; each listed part (a verbatim piece of the rule's expression, whitespace aside)
-# must return data instead, which proves the metrics, labels and recording rules it is built on.
-ALERT_PARTS: dict[str, tuple[str, ...]] = {
-    # The whole expression is also proven to return data during the outage test below.
-    "BGWApiUnavailable": ('up{job="bgw-api"}',),
-    "BGWDatabaseDown": ('min by (component) (component_health{component="database"})',),
-    "BGWNoAgentRuns": (
-        "sum(increase(agent_runs_total[10m]))",
-        "agent_runs_total unless agent_runs_total offset 10m",
-        "max(active_agents) > 0",
-        "max(active_agents offset 10m) > 0",
-    ),
-    "BGWApiErrorBudgetBurnFast": (
-        "bgw:api_errors:ratio_rate1h / 0.005",
-        "bgw:api_errors:ratio_rate5m / 0.005",
-    ),
-    "BGWApiErrorBudgetBurnSlow": (
-        "bgw:api_errors:ratio_rate6h / 0.005",
-        "bgw:api_errors:ratio_rate30m / 0.005",
-    ),
-    "BGWHighErrorRate": ("bgw:api_errors:ratio_rate5m",),
-    "BGWHighLatency": ("bgw:api_response_time_seconds:p95_5m",),
-    "BGWNotificationFailures": (
-        'sum by (channel) (rate(notifications_sent_total{status="error"}[15m]))'
-        " / sum by (channel) (rate(notifications_sent_total[15m]))",
-        'sum by (channel) (increase(notifications_sent_total{status="error"}[15m]))',
-        "1 - sum by (channel) (rate(notifications_delivered_total[15m]))"
-        " / sum by (channel) (rate(notifications_sent_total[15m]))",
-        "sum by (channel) (increase(notifications_sent_total[15m]))"
-        " - sum by (channel) (increase(notifications_delivered_total[15m]))",
-    ),
-    "BGWDailyQuotaExceeded": (
-        "max(daily_pages_used) / max(daily_pages_cap > 0)",
-        "max by (agent_id) (agent_daily_pages_used)"
-        " / max by (agent_id) (agent_daily_pages_cap > 0)",
-    ),
-}
-ALERT_PART_EXEMPTIONS: dict[str, str] = {
-    "max(active_agents offset 10m) > 0": (
-        "BGWNoAgentRuns' start-up guard: it has data only once Prometheus is 10 minutes old, "
-        "longer than this test runs (the promtool tests in deploy/tests cover it)"
-    ),
-}
-
-# Panels whose values the workload must move, not only fill: (dashboard uid, query).
-WORKLOAD_PANELS: tuple[tuple[str, str], ...] = (
-    ("bgw-overview", "max(active_agents)"),
-    ("bgw-overview", "max(daily_pages_used)"),
-    ("bgw-overview", "sum by (status) (bgw:api_requests:rate5m)"),
-    ("bgw-agents", 'sum(increase(agent_runs_total{agent_id=~".*", status="started"}[1h]))'),
-    ("bgw-notifications", 'sum(increase(notifications_delivered_total{channel=~".*"}[1h]))'),
-)
-
-QUERY_TIMEOUT = 90  # recording rules over fresh data need a few evaluations
 OUTAGE_GRACE = 120  # beyond the rule's `for`: scrape, evaluation, Alertmanager's group_wait
 RESOLVE_TIMEOUT = 120  # the demo's restart, a scrape, an evaluation, group_interval
-
-
-def normalize(expr: str) -> str:
-    return " ".join(expr.split())
 
 
 def duration_seconds(text: str) -> float:
@@ -105,37 +42,9 @@ def duration_seconds(text: str) -> float:
     return sum(int(number) * units[unit] for number, unit in parts)
 
 
-def rules_of(stack: Stack, kind: str) -> list[dict[str, Any]]:
-    return [rule for group in stack.rules["groups"] for rule in group["rules"] if kind in rule]
-
-
 def alert_rule(stack: Stack, name: str) -> dict[str, Any]:
-    (rule,) = (rule for rule in rules_of(stack, "alert") if rule["alert"] == name)
+    (rule,) = (rule for rule in queries.rules_of(stack.rules, "alert") if rule["alert"] == name)
     return rule
-
-
-def no_data(stack: Stack, queries: Iterable[tuple[str, str]]) -> list[str]:
-    """``(what, expr)`` pairs whose query fails or returns nothing, described."""
-    problems = []
-    for what, expr in queries:
-        body = stack.prom.query_raw(expr)
-        if body.get("status") != "success":
-            problems.append(f"{what}: {expr}\n    error: {body.get('error')}")
-        elif not body["data"]["result"]:
-            problems.append(f"{what}: {expr}\n    no data")
-    return problems
-
-
-def values(stack: Stack, expr: str) -> list[float]:
-    """The non-zero, non-NaN values ``expr`` returns now."""
-    found = [float(sample["value"][1]) for sample in stack.prom.query(expr)]
-    return [value for value in found if value and not math.isnan(value)]
-
-
-def evaluates(stack: Stack, expr: str) -> list[dict[str, Any]]:
-    body = stack.prom.query_raw(expr)
-    assert body.get("status") == "success", f"{expr}: {body}\n\n{stack.logs()}"
-    return body["data"]["result"]
 
 
 # --- Targets and metrics ----------------------------------------------------------------------
@@ -151,7 +60,7 @@ def test_targets_up_through_the_compose_jobs(stack: Stack) -> None:
         ]
 
     # Retried: on a loaded machine one scrape may exceed its 1 s timeout.
-    eventually(down, QUERY_TIMEOUT, "targets not up", stack.logs)
+    eventually(down, queries.QUERY_TIMEOUT, "targets not up", stack.logs)
     (api,) = (t for t in stack.prom.targets() if t["labels"]["job"] == "bgw-api")
     assert api["scrapeUrl"] == f"{stack.demo_url}/api/metrics/prometheus"
     # The scrape is authorized by the token file, which matters: without it the API refuses.
@@ -180,7 +89,7 @@ def test_every_catalog_metric_arrives_with_its_labels(stack: Stack) -> None:
                     problems.append(f"{name}: {found}, expected labels {sorted(labels)}")
         return problems
 
-    eventually(wrong, QUERY_TIMEOUT, "catalog metrics missing or mislabelled", stack.logs)
+    eventually(wrong, queries.QUERY_TIMEOUT, "catalog metrics missing or mislabelled", stack.logs)
     assert len(expected) == len(CATALOG) + 2 * sum(i.kind is Kind.HISTOGRAM for i in CATALOG)
 
 
@@ -188,136 +97,45 @@ def test_every_catalog_metric_arrives_with_its_labels(stack: Stack) -> None:
 
 
 def test_every_dashboard_panel_query_returns_data(stack: Stack) -> None:
-    queries = [
-        (f"{uid} / {title}", expr)
-        for uid, panels in panel_queries().items()
-        for title, expr in panels
-    ]
-    exprs = {expr for _, expr in queries}
-    stale = set(PANEL_EXEMPTIONS) - exprs
-    assert not stale, f"exemptions for queries no dashboard has any more: {stale}"
-    for expr in PANEL_EXEMPTIONS:
-        evaluates(stack, expr)
-    checked = [(what, expr) for what, expr in queries if expr not in PANEL_EXEMPTIONS]
-    eventually(lambda: no_data(stack, checked), QUERY_TIMEOUT, "panel queries", stack.logs)
-    # The check can fail: a misspelt metric and a broken expression are both reported.
-    controls = [("control", "max(active_agentz)"), ("control", "sum by (le (x)")]
-    assert [p.split("\n")[1].split(":")[0].strip() for p in no_data(stack, controls)] == [
-        "no data",
-        "error",
-    ]
-    flat = [what for what, expr in checked if not any(values(stack, expr))]
+    checked, total, flat = queries.check_panel_queries(stack.prom, stack.logs)
     print(
-        f"\n{len(checked)} panel queries returned data ({len(queries)} in all); "
+        f"\n{checked} panel queries returned data ({total} in all); "
         f"{len(flat)} only 0 or NaN at this moment: {flat}"
     )
-    assert len(checked) >= 60
 
 
 def test_the_workload_moves_the_dashboards(stack: Stack) -> None:
-    by_dashboard = panel_queries()
-
-    def flat() -> list[str]:
-        problems = []
-        for uid, expr in WORKLOAD_PANELS:
-            assert expr in [e for _, e in by_dashboard[uid]], f"{uid} has no panel {expr}"
-            if not any(value > 0 for value in values(stack, expr)):
-                problems.append(f"{uid}: {expr} = {stack.prom.query(expr)}")
-        return problems
-
-    eventually(flat, QUERY_TIMEOUT, "panels the workload did not move", stack.logs)
+    peaks = queries.check_workload_panels(stack.prom, stack.logs, stack.started_epoch)
+    print(f"\npeaks of the panels the workload moves: {peaks}")
 
 
 def test_every_dashboard_variable_has_values(stack: Stack) -> None:
-    variables = [
-        (uid, name, selector, label)
-        for uid, found in variable_queries().items()
-        for name, selector, label in found
-    ]
-    assert variables
-
-    def empty() -> list[str]:
-        return [
-            f"{uid}: ${name} = label_values({selector}, {label})"
-            for uid, name, selector, label in variables
-            if not stack.prom.label_values(label, selector)
-        ]
-
-    eventually(empty, QUERY_TIMEOUT, "dashboard variables without values", stack.logs)
-    channels = stack.prom.label_values("channel", "notifications_sent_total")
-    assert set(channels) == {"telegram", "slack", "email", "webhook"}
+    queries.check_variables(stack.prom, stack.logs)
 
 
 def test_tempo_traces_to_metrics_queries_return_data(stack: Stack) -> None:
-    queries = tempo_metric_queries()
-    assert queries
-    eventually(lambda: no_data(stack, queries), QUERY_TIMEOUT, "Tempo's queries", stack.logs)
+    queries.check_tempo_queries(stack.prom, stack.logs)
 
 
 # --- Rules ------------------------------------------------------------------------------------
 
 
 def test_prometheus_loaded_every_rule_and_evaluates_it_without_error(stack: Stack) -> None:
-    expected = {
-        (group["name"], rule.get("record") or rule["alert"])
-        for group in stack.rules["groups"]
-        for rule in group["rules"]
-    }
-
-    def unhealthy() -> list[str]:
-        loaded = {
-            (group["name"], rule["name"]): rule
-            for group in stack.prom.rule_groups()
-            for rule in group["rules"]
-        }
-        problems = [f"not loaded: {key}" for key in sorted(expected - set(loaded))]
-        problems += [
-            f"{key}: health {rule['health']} {rule.get('lastError', '')}"
-            for key, rule in loaded.items()
-            if rule["health"] != "ok"
-        ]
-        return problems
-
-    eventually(unhealthy, QUERY_TIMEOUT, "rules not loaded or failing", stack.logs)
+    queries.check_rules_loaded(stack.prom, stack.rules, stack.logs)
 
 
 def test_every_recording_rule_returns_data(stack: Stack) -> None:
-    recording = rules_of(stack, "record")
-    queries = [(f"record {r['record']}", r["record"]) for r in recording]
-    queries += [(f"expr of {r['record']}", r["expr"]) for r in recording]
-    eventually(lambda: no_data(stack, queries), QUERY_TIMEOUT, "recording rules", stack.logs)
-    print(f"\n{len(recording)} recording rules returned data (record and expression)")
-    assert len(recording) >= 9
+    checked = queries.check_recording_rules(stack.prom, stack.rules, stack.logs)
+    print(f"\n{checked // 2} recording rules returned data (record and expression)")
 
 
 def test_every_alert_expression_evaluates_and_what_it_compares_returns_data(
     stack: Stack,
 ) -> None:
-    alerts = {rule["alert"]: rule for rule in rules_of(stack, "alert")}
-    assert set(ALERT_PARTS) == set(alerts), "every alert needs its parts listed here"
-    parts = []
-    for name, rule in alerts.items():
-        for part in ALERT_PARTS[name]:
-            assert normalize(part) in normalize(rule["expr"]), f"{name} has no {part!r}"
-            parts.append((name, part))
-    assert set(ALERT_PART_EXEMPTIONS) <= {part for _, part in parts}
-    for part in ALERT_PART_EXEMPTIONS:
-        evaluates(stack, part)
-
-    checked = [(name, part) for name, part in parts if part not in ALERT_PART_EXEMPTIONS]
-    eventually(lambda: no_data(stack, checked), QUERY_TIMEOUT, "alert parts", stack.logs)
-
-    # A healthy stack alerts on nothing: every alert expression evaluates, and to nothing
-    # (retried: a scrape that times out on a loaded machine is a moment of up == 0).
-    def alerting() -> list[str]:
-        return [
-            f"{name}: {result}"
-            for name, rule in alerts.items()
-            if (result := evaluates(stack, rule["expr"]))
-        ]
-
-    eventually(alerting, QUERY_TIMEOUT, "alert expressions true on a healthy stack", stack.logs)
-    print(f"\n{len(alerts)} alert expressions evaluated, {len(checked)} of their parts had data")
+    alerts, parts = queries.check_alert_parts(
+        stack.prom, stack.rules, stack.logs, ALERT_PART_EXEMPTIONS
+    )
+    print(f"\n{alerts} alert expressions evaluated, {parts} of their parts had data")
 
 
 def test_jobs_of_services_outside_the_stack_are_down_and_alert_nothing(stack: Stack) -> None:
