@@ -229,11 +229,15 @@ class FakeTempo(trace_service_pb2_grpc.TraceServiceServicer):
 @dataclass
 class Prometheus:
     """Debian's Prometheus scraping the collector's exporter (job ``otel-collector``,
-    ``honor_labels`` as in deploy/prometheus.yml) and its own metrics, every second."""
+    ``honor_labels`` as in deploy/prometheus.yml) and its own metrics, every second, and
+    evaluating ``rule_files`` (copied unchanged into the workdir) every
+    ``evaluation_interval``."""
 
     workdir: Path
     exporter_port: int
     telemetry_port: int
+    rule_files: tuple[Path, ...] = ()
+    evaluation_interval: str = "1s"
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -249,8 +253,13 @@ class Prometheus:
         binary = shutil.which("prometheus")
         if binary is None:
             pytest.fail(f"prometheus not found: {INSTALL_HINT}")
-        config = {
-            "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+        config: dict[str, Any] = {
+            "global": {
+                "scrape_interval": "1s",
+                "scrape_timeout": "1s",
+                "evaluation_interval": self.evaluation_interval,
+            },
+            "rule_files": [str(path) for path in self._copy_rule_files()],
             "scrape_configs": [
                 {
                     "job_name": "otel-collector",
@@ -279,6 +288,17 @@ class Prometheus:
                 stderr=subprocess.STDOUT,
             )
         eventually(self._ready, 60, f"Prometheus ready\n{tail(self.log)}")
+
+    def _copy_rule_files(self) -> list[Path]:
+        rules_dir = self.workdir / "rules"
+        rules_dir.mkdir(exist_ok=True)
+        copies = []
+        for source in self.rule_files:
+            copy = rules_dir / source.name
+            shutil.copyfile(source, copy)
+            assert copy.read_bytes() == source.read_bytes(), copy
+            copies.append(copy)
+        return copies
 
     def _ready(self) -> bool:
         try:
