@@ -246,6 +246,22 @@ VARIANTS: tuple[Variant, ...] = (
         env=_FULL,
     ),
     Variant(
+        "bgw_app_metrics",
+        "real app GET /api/games, metrics only (BGW_TRACING_ENABLED=false)",
+        bgw_app,
+        path=GAMES_PATH,
+        reference="bgw_app_off",
+        env={**_REAL_APP, "BGW_TRACING_ENABLED": "false"},
+    ),
+    Variant(
+        "bgw_app_full_unsampled",
+        "real app, full telemetry, nothing sampled (parentbased_always_off)",
+        bgw_app,
+        path=GAMES_PATH,
+        reference="bgw_app_off",
+        env={**_FULL, "OTEL_TRACES_SAMPLER": "parentbased_always_off"},
+    ),
+    Variant(
         "bgw_app_no_sql_spans",
         "real app, full telemetry but no SQLAlchemy spans",
         lambda: bgw_app("instrument_engine"),
