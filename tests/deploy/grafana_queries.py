@@ -148,6 +148,22 @@ def tempo_metric_queries(
 
 # --- Metric names in PromQL -------------------------------------------------------------------
 
+# The recording rules deploy/bgw_rules.yml defines and the dashboards reuse (the shared contract;
+# tests/deploy/test_rules.py checks the rules file defines exactly these).
+RECORDING_RULES = frozenset(
+    {
+        "bgw:api_requests:rate5m",
+        "bgw:api_errors:ratio_rate5m",
+        "bgw:api_errors:ratio_rate30m",
+        "bgw:api_errors:ratio_rate1h",
+        "bgw:api_errors:ratio_rate6h",
+        "bgw:api_response_time_seconds:p95_5m",
+        "endpoint:api_response_time_seconds:p95_5m",
+        "bgw:agent_runs:rate5m",
+        "bgw:notifications_sent:rate5m",
+    }
+)
+
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _MATCHERS = re.compile(r"\{[^{}]*\}")
 _RANGES = re.compile(r"\[[^\[\]]*\]")

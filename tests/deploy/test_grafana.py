@@ -32,6 +32,7 @@ from tests.deploy.grafana_queries import (
     DASHBOARDS_DIR,
     DATASOURCES_FILE,
     GRAFANA_INTERVALS,
+    RECORDING_RULES,
     iter_panels,
     load_dashboards,
     metric_names,
@@ -50,18 +51,6 @@ RULES_FILE = ROOT / "deploy" / "bgw_rules.yml"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 
 DASHBOARD_UIDS = {"bgw-overview", "bgw-agents", "bgw-api", "bgw-notifications"}
-# The recording rules every helper shares (deploy/bgw_rules.yml defines them).
-RECORDING_RULES = {
-    "bgw:api_requests:rate5m",
-    "bgw:api_errors:ratio_rate5m",
-    "bgw:api_errors:ratio_rate30m",
-    "bgw:api_errors:ratio_rate1h",
-    "bgw:api_errors:ratio_rate6h",
-    "bgw:api_response_time_seconds:p95_5m",
-    "endpoint:api_response_time_seconds:p95_5m",
-    "bgw:agent_runs:rate5m",
-    "bgw:notifications_sent:rate5m",
-}
 DATASOURCE_TYPES = {"prometheus": "prometheus", "tempo": "tempo", "alertmanager": "alertmanager"}
 PROVISIONING_MOUNT = "/etc/grafana/provisioning"
 

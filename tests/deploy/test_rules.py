@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from telemetry.instruments import CATALOG, Kind
+from tests.deploy.grafana_queries import RECORDING_RULES, metric_names
 
 RULES = Path("deploy/bgw_rules.yml")
 TESTS = Path("deploy/tests")
@@ -32,17 +33,6 @@ EXPECTED_ALERTS = {
     "BGWDailyQuotaExceeded": "warning",
     "BGWApiErrorBudgetBurnSlow": "warning",
 }
-EXPECTED_RECORDINGS = {
-    "bgw:api_requests:rate5m",
-    "bgw:api_errors:ratio_rate5m",
-    "bgw:api_errors:ratio_rate30m",
-    "bgw:api_errors:ratio_rate1h",
-    "bgw:api_errors:ratio_rate6h",
-    "bgw:api_response_time_seconds:p95_5m",
-    "endpoint:api_response_time_seconds:p95_5m",
-    "bgw:agent_runs:rate5m",
-    "bgw:notifications_sent:rate5m",
-}
 # Series Prometheus itself writes (scrape health, alert state), and the exporter's resource family.
 BUILTIN_SERIES = {
     "up",
@@ -53,21 +43,6 @@ BUILTIN_SERIES = {
     "ALERTS",
     "ALERTS_FOR_STATE",
     "target_info",
-}
-PROMQL_KEYWORDS = {
-    "and",
-    "or",
-    "unless",
-    "by",
-    "without",
-    "on",
-    "ignoring",
-    "group_left",
-    "group_right",
-    "offset",
-    "bool",
-    "inf",
-    "nan",
 }
 
 
@@ -103,24 +78,6 @@ def catalog_series() -> set[str]:
             names |= {f"{instrument.name}_{suffix}" for suffix in ("bucket", "count", "sum")}
         else:
             names.add(instrument.name)
-    return names
-
-
-def metric_names(expression: str) -> set[str]:
-    """The metric names a PromQL expression selects (not functions, keywords, labels or units)."""
-    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`', " ", expression)
-    text = re.sub(r"\{[^}]*\}", " ", text)  # label matchers
-    text = re.sub(r"\[[^\]]*\]", " ", text)  # ranges and subqueries
-    text = re.sub(
-        r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text
-    )  # label lists
-    text = re.sub(r"\boffset\s+-?[0-9a-z]+", " ", text)
-    names = set()
-    for match in re.finditer(r"(?<![\w.:])[a-zA-Z_:][a-zA-Z0-9_:]*(?![\w:])", text):
-        name = match.group()
-        is_call = text[match.end() :].lstrip().startswith("(")
-        if not is_call and name.lower() not in PROMQL_KEYWORDS:
-            names.add(name)
     return names
 
 
@@ -258,7 +215,7 @@ def test_the_decided_alerts_and_recording_rules_exist(repo_root: Path) -> None:
     assert {name: rule["labels"]["severity"] for name, rule in alerts(repo_root).items()} == (
         EXPECTED_ALERTS
     )
-    assert {rule["record"] for rule in rules(repo_root) if "record" in rule} == EXPECTED_RECORDINGS
+    assert {rule["record"] for rule in rules(repo_root) if "record" in rule} == RECORDING_RULES
 
 
 def test_alerts_carry_service_summary_description_and_runbook(repo_root: Path) -> None:
