@@ -4,6 +4,7 @@ spans unchanged, with the trace id the sampler decided on; incoming context stil
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +36,11 @@ class Traced:
     seen: list[dict[str, Any]]
 
 
-async def _traced(backend: Backend, sampler_env: dict[str, str], monkeypatch) -> Traced:
-    for name, value in sampler_env.items():
-        monkeypatch.setenv(name, value)
+@asynccontextmanager
+async def _serving(backend: Backend, sampler: str, monkeypatch) -> AsyncIterator[Traced]:
+    """The app under ``OTEL_TRACES_SAMPLER=sampler``, with a probe route that reports the span
+    context and whether instrumentation is enabled where a handler runs."""
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", sampler)
     app = create_app(backend.settings(embedded_worker=False))
     exporter = InMemorySpanExporter()
     app.state.telemetry.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
@@ -56,27 +59,22 @@ async def _traced(backend: Backend, sampler_env: dict[str, str], monkeypatch) ->
         )
         return {"ok": "yes"}
 
-    return Traced(app, None, exporter, seen)  # type: ignore[arg-type]
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bgw.test") as client:
+            yield Traced(app, client, exporter, seen)
 
 
 @pytest.fixture
 async def unsampled(backend: Backend, clean_db: None, monkeypatch) -> AsyncIterator[Traced]:
-    traced = await _traced(backend, {"OTEL_TRACES_SAMPLER": "parentbased_always_off"}, monkeypatch)
-    async with traced.app.router.lifespan_context(traced.app):
-        transport = httpx.ASGITransport(app=traced.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bgw.test") as client:
-            traced.client = client
-            yield traced
+    async with _serving(backend, "parentbased_always_off", monkeypatch) as traced:
+        yield traced
 
 
 @pytest.fixture
 async def sampled(backend: Backend, clean_db: None, monkeypatch) -> AsyncIterator[Traced]:
-    traced = await _traced(backend, {"OTEL_TRACES_SAMPLER": "parentbased_always_on"}, monkeypatch)
-    async with traced.app.router.lifespan_context(traced.app):
-        transport = httpx.ASGITransport(app=traced.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bgw.test") as client:
-            traced.client = client
-            yield traced
+    async with _serving(backend, "parentbased_always_on", monkeypatch) as traced:
+        yield traced
 
 
 async def test_an_unsampled_request_runs_under_a_non_recording_span_with_hooks_off(
