@@ -45,7 +45,12 @@ def workers(shared_db, redis_server: RedisServer) -> Iterator[list[subprocess.Po
     for process in started:
         if process.poll() is None:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()  # never leave a worker behind, even a stuck one
+                process.wait(timeout=10)
+                raise
 
 
 def start_worker(
