@@ -64,12 +64,12 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     # httpx logs every request URL at INFO, and some URLs carry credentials (a Telegram bot
     # token, a Slack webhook path). Client spans record requests, with those parts redacted.
     for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(max(level_number(level), logging.WARNING))
+        logging.getLogger(name).setLevel(max(_level_number(level), logging.WARNING))
 
 
 def _identity(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def level_number(level: str | int) -> int:
+def _level_number(level: str | int) -> int:
     return level if isinstance(level, int) else logging.getLevelNamesMapping()[level.upper()]

@@ -37,9 +37,10 @@ class DeliveryError(Exception):
 
 
 class ChannelNotConfigured(DeliveryError):
-    def __init__(self, channel: str, settings_hint: str) -> None:
+    def __init__(self, channel: ChannelName) -> None:
         super().__init__(
-            f"channel {channel} is not configured: set {settings_hint}", permanent=True
+            f"channel {channel.value} is not configured: set {SETTINGS_HINTS[channel]}",
+            permanent=True,
         )
 
 

@@ -36,7 +36,6 @@ from service.db.models import AlertRule, Game, ListingEvent, Notification, Store
 from service.domain import Channel as ChannelName
 from service.domain import EventKind, NotificationStatus
 from service.notifications.channels import (
-    SETTINGS_HINTS,
     Channel,
     ChannelNotConfigured,
     DeliveryError,
@@ -117,17 +116,12 @@ class Dispatcher:
         self.batch_size = batch_size
         self._slots = asyncio.Semaphore(concurrency)
         self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
 
     # -- the loop ------------------------------------------------------------------------------
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._loop(), name="notification-dispatcher")
-
-    def wake(self) -> None:
-        """Look for due notifications now rather than at the next tick."""
-        self._wake.set()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -143,10 +137,7 @@ class Dispatcher:
                     pass  # a full batch: more may be waiting
             except Exception:
                 log.exception("dispatching failed; retrying at the next tick")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.tick_seconds):
-                    await self._wake.wait()
-            self._wake.clear()
+            await asyncio.sleep(self.tick_seconds)
 
     # -- one pass ------------------------------------------------------------------------------
 
@@ -255,9 +246,7 @@ class Dispatcher:
                     channel = self.channels.get(ChannelName(claim.channel))
                     if channel is None:
                         NOTIFICATIONS_SENT.add(1, {"channel": claim.channel, "status": "error"})
-                        raise ChannelNotConfigured(
-                            claim.channel, SETTINGS_HINTS[ChannelName(claim.channel)]
-                        )
+                        raise ChannelNotConfigured(ChannelName(claim.channel))
                     receipt = await send_once(
                         channel, claim.message, claim.key, self.policy.timeout_seconds
                     )

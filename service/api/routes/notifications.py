@@ -15,7 +15,7 @@ from service.api.deps import NotificationsDep, SessionDep
 from service.api.pagination import Cursor, Limit, keyset_page
 from service.db.models import Notification
 from service.domain import Channel, NotificationStatus
-from service.notifications.channels import SETTINGS_HINTS, ChannelNotConfigured, DeliveryError
+from service.notifications.channels import ChannelNotConfigured, DeliveryError
 from service.notifications.dispatcher import send_once
 from service.notifications.message import sample_message
 from service.schemas.common import DEFAULT_PAGE_SIZE, MAX_ID, CursorPage
@@ -83,7 +83,7 @@ async def send_test(channel: Channel, notifications: NotificationsDep) -> Channe
     sender = notifications.channels.get(channel)
     try:
         if sender is None:
-            raise ChannelNotConfigured(channel.value, SETTINGS_HINTS[channel])
+            raise ChannelNotConfigured(channel)
         with traced("notification.send", {CHANNEL: channel.value, "bgw.notification.test": True}):
             receipt = await send_once(
                 sender,
