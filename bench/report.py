@@ -100,3 +100,43 @@ def cpu_table(rows: Sequence[Mapping[str, Any]]) -> str:
             f"{row['variant']:<22} {row['cpu_us_median']:>10.1f} {added:>9}  {row['reference']}"
         )
     return "\n".join(lines)
+
+
+def summarize_instructions(counts: Sequence[Any]) -> list[dict[str, Any]]:
+    """Per variant: instructions per request (``bench.instructions.Count``) and the reference's
+    count divided by it, the throughput ratio a CPU-bound server would show."""
+    by_name = {result.variant: result for result in counts}
+    rows = []
+    for result in counts:
+        variant = BY_NAME[result.variant]
+        row: dict[str, Any] = {
+            "variant": result.variant,
+            "reference": variant.reference,
+            "instructions_per_request": result.instructions_per_request,
+            "totals": list(result.totals),
+            "requests": result.requests,
+            "target": variant.target,
+        }
+        reference = by_name.get(variant.reference)
+        if reference is not None:
+            row["ratio"] = reference.instructions_per_request / result.instructions_per_request
+            row["added"] = result.instructions_per_request - reference.instructions_per_request
+            if variant.target is not None:
+                row["goal_met"] = row["ratio"] >= variant.target
+        rows.append(row)
+    return rows
+
+
+def instructions_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    lines = [f"{'variant':<22} {'instr./req':>11} {'added':>10} {'ratio':>6} {'target':>9}  vs"]
+    for row in rows:
+        added = f"{row['added']:+,.0f}" if "added" in row else "-"
+        ratio = f"{row['ratio']:.3f}" if "ratio" in row else "-"
+        target = "-" if row["target"] is None else f"≥{row['target']:.2f}"
+        if "goal_met" in row:
+            target += " ok" if row["goal_met"] else " NO"
+        lines.append(
+            f"{row['variant']:<22} {row['instructions_per_request']:>11,.0f} {added:>10} "
+            f"{ratio:>6} {target:>9}  {row['reference']}"
+        )
+    return "\n".join(lines)

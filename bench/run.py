@@ -5,8 +5,13 @@
    rotates each round). Median requests/s per variant; ratio to its reference's median.
 2. CPU µs per request of each variant, in process (``bench.cpu``), one child per variant per
    round, pinned to the server core; the differences are what each lever costs.
-3. Exposition render time for a realistic series count (``bench.render``), and the same with
+3. Instructions per request, counted by Valgrind (``bench.instructions``), for the real app
+   and the trivial route: the same figure every run, where the two above spread.
+4. Exposition render time for a realistic series count (``bench.render``), and the same with
    the latency histogram not labelled by status.
+
+The real app runs on a fresh SQLite file (the embedded default) unless ``--database-url`` names
+an empty database (PostgreSQL: ``postgresql+asyncpg://...``), which is migrated and seeded.
 
 Results are printed as tables and written as JSON to ``--out``.
 """
@@ -28,10 +33,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.apps import BY_NAME, VARIANTS
+from bench.instructions import REQUESTS, count
 from bench.load import measure
-from bench.report import cpu_table, load_table, summarize_cpu, summarize_load
+from bench.report import (
+    cpu_table,
+    instructions_table,
+    load_table,
+    summarize_cpu,
+    summarize_instructions,
+    summarize_load,
+)
 from bench.server import ROOT, clean_env, serve
 
+# The real app's goal, its metrics-only twin, and the trivial route's two goals as a cross-check
+# of the counts against wrk (each reference is added).
+INSTRUCTIONS_VARIANTS = ("bgw_app_full", "bgw_app_metrics", "bgw_full", "bgw_metrics")
 DEFAULT_OUT = Path(tempfile.gettempdir()) / "bgw-bench" / "results.json"
 
 
@@ -39,18 +55,29 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def seed(url: str) -> None:
+    subprocess.run([sys.executable, "-m", "bench.seed", url], cwd=ROOT, env=clean_env(), check=True)
+
+
 @contextmanager
-def seeded_database() -> Iterator[str]:
-    """A migrated SQLite file with 20 games, removed afterwards; yields its URL."""
+def seeded_database(url: str | None) -> Iterator[str]:
+    """``url`` migrated and seeded with 20 games, or a fresh SQLite file removed afterwards."""
+    if url is not None:
+        seed(url)
+        yield url
+        return
     directory = tempfile.mkdtemp(prefix="bgw-bench-")
     url = f"sqlite+aiosqlite:///{directory}/bench.db"
     try:
-        subprocess.run(
-            [sys.executable, "-m", "bench.seed", url], cwd=ROOT, env=clean_env(), check=True
-        )
+        seed(url)
         yield url
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def with_references(names: Sequence[str]) -> list[str]:
+    """``names`` with each one's reference in front of it (a ratio needs both from one run)."""
+    return list(dict.fromkeys(r for n in names for r in (BY_NAME[n].reference, n)))
 
 
 def rotated(items: Sequence[str], by: int) -> list[str]:
@@ -99,6 +126,15 @@ def run_cpu(args: argparse.Namespace, variants: Sequence[str], db_url: str) -> d
     return {"rows": summarize_cpu(rounds)}
 
 
+def run_instructions(args: argparse.Namespace, db_url: str) -> dict[str, Any]:
+    counts = []
+    for name in args.instructions_variants:
+        result = count(name, args.instructions_requests, database_url=db_url)
+        counts.append(result)
+        log(f"instructions {name:<22} {result.instructions_per_request:>11,.0f} per request")
+    return {"rows": summarize_instructions(counts)}
+
+
 def run_render(args: argparse.Namespace, *flags: str) -> dict[str, Any]:
     command = [
         "taskset", "-c", str(args.server_core),
@@ -142,11 +178,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cpu-rounds", type=int, default=3)
     parser.add_argument("--cpu-batches", type=int, default=7, help="median of this many")
     parser.add_argument("--cpu-batch-seconds", type=float, default=0.4)
+    parser.add_argument(
+        "--instructions-variants",
+        default=",".join(INSTRUCTIONS_VARIANTS),
+        help="comma list of variants counted under Valgrind",
+    )
+    parser.add_argument("--instructions-requests", type=int, default=REQUESTS)
     parser.add_argument("--render-runs", type=int, default=50)
-    parser.add_argument("--skip", default="", help="comma list of: load,cpu,render")
+    parser.add_argument(
+        "--database-url", help="an empty database for the real app (default: a fresh SQLite file)"
+    )
+    parser.add_argument("--skip", default="", help="comma list of: load,cpu,instructions,render")
     args = parser.parse_args()
     args.variants = [name for name in args.variants.split(",") if name]
-    unknown = set(args.variants) - set(BY_NAME)
+    args.instructions_variants = [name for name in args.instructions_variants.split(",") if name]
+    unknown = (set(args.variants) | set(args.instructions_variants)) - set(BY_NAME)
     if unknown:
         parser.error(f"unknown variants: {', '.join(sorted(unknown))}")
     args.skip = set(args.skip.split(",")) - {""}
@@ -162,6 +208,9 @@ def print_results(results: dict[str, Any], args: argparse.Namespace) -> None:
     if "cpu" in results:
         print(f"\nCPU per request, in process ({args.cpu_rounds} rounds)")
         print(cpu_table(results["cpu"]["rows"]))
+    if "instructions" in results:
+        print(f"\nInstructions per request, Valgrind ({args.instructions_requests} requests)")
+        print(instructions_table(results["instructions"]["rows"]))
     print()
     for key, label in (
         ("render", "Exposition render"),
@@ -183,14 +232,16 @@ def main() -> None:
         "machine": machine(),
     }
     results["settings"]["out"] = str(args.out)
-    # A ratio needs its reference measured in the same run.
-    variants = list(dict.fromkeys(r for n in args.variants for r in (BY_NAME[n].reference, n)))
-    with seeded_database() as db_url:
+    variants = with_references(args.variants)
+    args.instructions_variants = with_references(args.instructions_variants)
+    with seeded_database(args.database_url) as db_url:
         if "load" not in args.skip:
             measured = [name for name in variants if BY_NAME[name].throughput]
             results["load"] = run_load(args, measured, db_url)
         if "cpu" not in args.skip:
             results["cpu"] = run_cpu(args, variants, db_url)
+        if "instructions" not in args.skip:
+            results["instructions"] = run_instructions(args, db_url)
     if "render" not in args.skip:
         results["render"] = run_render(args)
         results["render_latency_without_status"] = run_render(args, "--latency-without-status")
