@@ -15,7 +15,7 @@ test: system-deps $(STAMP) lint  ## Lint, then the whole suite on SQLite and on 
 e2e: system-deps $(STAMP)  ## Only the end-to-end runs: Prometheus + Alertmanager, and the collector path
 	$(BIN)/pytest tests/e2e tests/collector -s
 
-bench: $(STAMP)  ## The telemetry overhead benchmark (needs wrk, taskset and valgrind; ≈ 25 min, see docs/performance.md)
+bench: $(STAMP)  ## The telemetry overhead benchmark (needs wrk, taskset and valgrind; ≈ 18 min, see docs/performance.md)
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python -m bench.run --out var/bench/results.json
 
