@@ -70,6 +70,14 @@ def summarize_cpu(rounds: Mapping[str, Sequence[float]]) -> list[dict[str, Any]]
     return rows
 
 
+def target_cell(row: Mapping[str, Any]) -> str:
+    """A row's goal and whether it was met: ``≥0.85 ok``, ``≥0.85 NO`` or ``-``."""
+    if row["target"] is None:
+        return "-"
+    verdict = "" if "goal_met" not in row else (" ok" if row["goal_met"] else " NO")
+    return f"≥{row['target']:.2f}{verdict}"
+
+
 def load_table(rows: Sequence[Mapping[str, Any]]) -> str:
     lines = [
         f"{'variant':<22} {'req/s':>8} {'ratio':>6} {'per-round':>11} {'target':>9} {'CPU r.':>6} "
@@ -79,9 +87,7 @@ def load_table(rows: Sequence[Mapping[str, Any]]) -> str:
         ratio = f"{row['ratio']:.2f}" if "ratio" in row else "-"
         cpu_ratio = f"{row['cpu_ratio']:.2f}" if "cpu_ratio" in row else "-"
         spread = f"{row['ratio_min']:.2f}-{row['ratio_max']:.2f}" if "ratio" in row else "-"
-        target = "-" if row["target"] is None else f"≥{row['target']:.2f}"
-        if "goal_met" in row:
-            target += " ok" if row["goal_met"] else " NO"
+        target = target_cell(row)
         lines.append(
             f"{row['variant']:<22} {row['rps_median']:>8.0f} {ratio:>6} {spread:>11} "
             f"{target:>9} {cpu_ratio:>6} {row['p50_ms_median']:>7.2f} {row['p99_ms_median']:>7.2f} "
@@ -132,9 +138,7 @@ def instructions_table(rows: Sequence[Mapping[str, Any]]) -> str:
     for row in rows:
         added = f"{row['added']:+,.0f}" if "added" in row else "-"
         ratio = f"{row['ratio']:.3f}" if "ratio" in row else "-"
-        target = "-" if row["target"] is None else f"≥{row['target']:.2f}"
-        if "goal_met" in row:
-            target += " ok" if row["goal_met"] else " NO"
+        target = target_cell(row)
         lines.append(
             f"{row['variant']:<22} {row['instructions_per_request']:>11,.0f} {added:>10} "
             f"{ratio:>6} {target:>9}  {row['reference']}"
