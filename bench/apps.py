@@ -171,6 +171,20 @@ def bgw_app(*skipped: str) -> FastAPI:
 _REAL_APP = {"BGW_LOG_LEVEL": "WARNING", "BGW_ENV": "production", "BGW_EMBEDDED_WORKER": "false"}
 _FULL = {**_REAL_APP, "BGW_TRACING_ENABLED": "true"}
 
+
+def real_app_variant(
+    name: str,
+    description: str,
+    env: dict[str, str],
+    factory: Callable[[], Any] = bgw_app,
+    **options: Any,
+) -> Variant:
+    """A variant of the real app: ``GET /api/games``, compared with the app with telemetry off."""
+    return Variant(
+        name, description, factory, path=GAMES_PATH, reference="bgw_app_off", env=env, **options
+    )
+
+
 VARIANTS: tuple[Variant, ...] = (
     Variant("baseline", "plain FastAPI, nothing instrumented", items_app),
     Variant("otel_stock", "stock OTel FastAPI: always-on traces + metrics", otel_stock),
@@ -228,55 +242,39 @@ VARIANTS: tuple[Variant, ...] = (
         native_telemetry_off,
         throughput=False,
     ),
-    Variant(
+    real_app_variant(
         "bgw_app_off",
         "real app GET /api/games, OTEL_SDK_DISABLED + no tracing",
-        bgw_app,
-        path=GAMES_PATH,
-        reference="bgw_app_off",
-        env={**_REAL_APP, "OTEL_SDK_DISABLED": "true", "BGW_TRACING_ENABLED": "false"},
+        {**_REAL_APP, "OTEL_SDK_DISABLED": "true", "BGW_TRACING_ENABLED": "false"},
     ),
-    Variant(
+    real_app_variant(
         "bgw_app_full",
         "real app GET /api/games, full telemetry (10 %)",
-        bgw_app,
-        path=GAMES_PATH,
-        reference="bgw_app_off",
+        _FULL,
         target=0.85,
-        env=_FULL,
     ),
-    Variant(
+    real_app_variant(
         "bgw_app_metrics",
         "real app GET /api/games, metrics only (BGW_TRACING_ENABLED=false)",
-        bgw_app,
-        path=GAMES_PATH,
-        reference="bgw_app_off",
-        env={**_REAL_APP, "BGW_TRACING_ENABLED": "false"},
+        {**_REAL_APP, "BGW_TRACING_ENABLED": "false"},
     ),
-    Variant(
+    real_app_variant(
         "bgw_app_full_unsampled",
         "real app, full telemetry, nothing sampled (parentbased_always_off)",
-        bgw_app,
-        path=GAMES_PATH,
-        reference="bgw_app_off",
-        env={**_FULL, "OTEL_TRACES_SAMPLER": "parentbased_always_off"},
+        {**_FULL, "OTEL_TRACES_SAMPLER": "parentbased_always_off"},
     ),
-    Variant(
+    real_app_variant(
         "bgw_app_no_sql_spans",
         "real app, full telemetry but no SQLAlchemy spans",
-        lambda: bgw_app("instrument_engine"),
-        path=GAMES_PATH,
-        reference="bgw_app_off",
-        env=_FULL,
+        _FULL,
+        factory=lambda: bgw_app("instrument_engine"),
         throughput=False,
     ),
-    Variant(
+    real_app_variant(
         "bgw_app_no_server_spans",
         "real app, full telemetry but no FastAPI spans",
-        lambda: bgw_app("instrument_app"),
-        path=GAMES_PATH,
-        reference="bgw_app_off",
-        env=_FULL,
+        _FULL,
+        factory=lambda: bgw_app("instrument_app"),
         throughput=False,
     ),
 )

@@ -106,9 +106,9 @@ def count(
         )
         for total in (base, base + requests)
     ]
+    stderrs = [run.communicate()[1] for run in runs]  # both finish before either is judged
     totals = []
-    for run in runs:
-        _, stderr = run.communicate()
+    for run, stderr in zip(runs, stderrs, strict=True):
         found = _COLLECTED.search(stderr)
         if run.returncode != 0 or found is None:
             raise RuntimeError(f"{variant} under valgrind failed:\n{stderr[-3000:]}")
@@ -131,7 +131,8 @@ def main() -> None:
         return
     unknown = sorted(set(args.variants) - set(BY_NAME))
     if unknown or not args.variants:
-        parser.error(f"name variants from: {', '.join(sorted(BY_NAME))} (not {unknown})")
+        problem = f"unknown variants: {', '.join(unknown)}" if unknown else "no variant named"
+        parser.error(f"{problem}; choose from {', '.join(sorted(BY_NAME))}")
     database_url = os.environ.get("BGW_DATABASE_URL")
     counts = [
         count(name, args.requests, args.base, args.warmup, database_url) for name in args.variants
