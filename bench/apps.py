@@ -1,7 +1,8 @@
 """The benchmark's variants: one FastAPI app per way of instrumenting it.
 
 Every trivial variant serves the same route, ``GET /items/{item_id}``, and differs only in its
-instrumentation; the two ``bgw_app_*`` variants are the real BGW app on SQLite. uvicorn builds
+instrumentation; the ``bgw_app_*`` variants are the real BGW app on ``BGW_DATABASE_URL`` (a
+seeded SQLite file by default, see ``bench.run``), serving ``GET /api/games``. uvicorn builds
 one with ``bench.apps:create --factory`` and ``BENCH_VARIANT=<name>``; the in-process CPU loop
 calls :func:`create` the same way. A variant's ``env`` is applied before its factory runs, so a
 variant means the same thing whoever starts it.
